@@ -1,0 +1,532 @@
+//! Bradley-Terry maximum likelihood on aggregated pair counts: per-cell derivatives for the
+//! half/Davidson/Rao-Kupper/drop tie models, a Newton solver with gauge fixing, and Hunter's MM.
+
+use crate::bt::hyperparams::{BradleyTerryValidParams, Solver, TieModel};
+use crate::error::{FitError, ParamError};
+use crate::fit::{FitReport, Termination};
+use crate::linalg::Cholesky;
+use crate::pairs::{PairCount, PairTable};
+
+/// One outcome cell of a pair `(i, j)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell {
+    IWins,
+    JWins,
+    Tie,
+}
+
+/// `[log p, ∂/∂d, ∂/∂η, ∂²/∂d², ∂²/∂d∂η, ∂²/∂η²]` of one cell's log-probability, where
+/// `d = θᵢ − θⱼ` and η is the log tie parameter (unused by `Half`/`Drop`).
+pub(crate) fn cell_derivatives(model: TieModel, d: f64, eta: f64, cell: Cell) -> [f64; 6] {
+    match model {
+        TieModel::Half | TieModel::Drop => {
+            let p = sigmoid(d);
+            let q = 1.0 - p;
+            let v = p * q;
+            match cell {
+                Cell::IWins => [-softplus(-d), q, 0.0, -v, 0.0, 0.0],
+                Cell::JWins => [-softplus(d), -p, 0.0, -v, 0.0, 0.0],
+                Cell::Tie if model == TieModel::Drop => [0.0; 6],
+                Cell::Tie => [
+                    -0.5 * (softplus(-d) + softplus(d)),
+                    0.5 - p,
+                    0.0,
+                    -v,
+                    0.0,
+                    0.0,
+                ],
+            }
+        }
+        TieModel::Davidson => {
+            // log-sum-exp over the exponents (d/2, −d/2, η) with directions (½,0), (−½,0), (0,1).
+            let x = 0.5 * d;
+            let m = x.abs().max(eta);
+            let (ei, ej, et) = ((x - m).exp(), (-x - m).exp(), (eta - m).exp());
+            let s = ei + ej + et;
+            let lse = m + s.ln();
+            let (pi, pj, pt) = (ei / s, ej / s, et / s);
+            let md = 0.5 * (pi - pj);
+            let me = pt;
+            let hdd = 0.25 * (pi + pj) - md * md;
+            let hde = -md * me;
+            let hee = pt - pt * pt;
+            let (logp, ld, le) = match cell {
+                Cell::IWins => (x - lse, 0.5 - md, -me),
+                Cell::JWins => (-x - lse, -0.5 - md, -me),
+                Cell::Tie => (eta - lse, -md, 1.0 - me),
+            };
+            [logp, ld, le, -hdd, -hde, -hee]
+        }
+        TieModel::RaoKupper => {
+            let phi = eta.exp();
+            let a = sigmoid(d - phi);
+            let b = sigmoid(-d - phi);
+            let (a0, b0) = (a * (1.0 - a), b * (1.0 - b));
+            let (a1, b1) = ((1.0 - 2.0 * a) * a0, (1.0 - 2.0 * b) * b0);
+            // Derivatives in (d, φ) first, then the chain rule to η = ln φ.
+            let (logp, ld, lp, ldd, ldp, lpp) = match cell {
+                Cell::IWins => (-softplus(phi - d), 1.0 - a, -(1.0 - a), -a0, a0, -a0),
+                Cell::JWins => (-softplus(phi + d), -(1.0 - b), -(1.0 - b), -b0, -b0, -b0),
+                Cell::Tie => {
+                    let t = (1.0 - a - b).max(f64::MIN_POSITIVE);
+                    let (td, tp) = ((-a0 + b0) / t, (a0 + b0) / t);
+                    (
+                        t.ln(),
+                        td,
+                        tp,
+                        (-a1 - b1) / t - td * td,
+                        (a1 - b1) / t - td * tp,
+                        (-a1 - b1) / t - tp * tp,
+                    )
+                }
+            };
+            [logp, ld, phi * lp, ldd, phi * ldp, phi * phi * lpp + phi * lp]
+        }
+    }
+}
+
+pub(crate) fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + eˣ)`, stable for large |x|.
+pub(crate) fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+pub(crate) fn has_tie_parameter(model: TieModel) -> bool {
+    matches!(model, TieModel::Davidson | TieModel::RaoKupper)
+}
+
+/// The cells of a pair with their counts.
+pub(crate) fn cells(p: &PairCount) -> [(Cell, f64); 3] {
+    [
+        (Cell::IWins, p.wins_i),
+        (Cell::JWins, p.wins_j),
+        (Cell::Tie, p.ties),
+    ]
+}
+
+/// The raw result of a solver run.
+#[derive(Debug, Clone)]
+pub(crate) struct Solution {
+    /// Natural-log strengths, length n.
+    pub theta: Vec<f64>,
+    /// Log tie parameter (Davidson: ln ν; Rao-Kupper: ln ln θ), if the model has one.
+    pub eta: Option<f64>,
+    pub report: FitReport,
+}
+
+/// Per-pair weights: 1, or arena-rank's `1 / max(n_ij, min_count)`.
+pub(crate) fn pair_weights(table: &PairTable, min_count: Option<f64>) -> Vec<f64> {
+    table
+        .pairs
+        .iter()
+        .map(|p| match min_count {
+            None => 1.0,
+            Some(m) => 1.0 / p.total().max(m),
+        })
+        .collect()
+}
+
+/// Penalised log-likelihood; with `grad_hess`, also the gradient and the negative Hessian
+/// (dimension `n + 1` when the model has a tie parameter).
+fn evaluate(
+    model: TieModel,
+    l2: f64,
+    table: &PairTable,
+    weights: &[f64],
+    theta: &[f64],
+    eta: f64,
+    grad_hess: Option<(&mut [f64], &mut [f64])>,
+) -> f64 {
+    let n = table.n_items;
+    let mut ll = -l2 * theta.iter().map(|t| t * t).sum::<f64>();
+    match grad_hess {
+        None => {
+            for (p, &w) in table.pairs.iter().zip(weights) {
+                let d = theta[p.i as usize] - theta[p.j as usize];
+                for (cell, count) in cells(p) {
+                    if count > 0.0 {
+                        ll += w * count * cell_derivatives(model, d, eta, cell)[0];
+                    }
+                }
+            }
+        }
+        Some((grad, neg_hess)) => {
+            let m = grad.len();
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            neg_hess.iter_mut().for_each(|h| *h = 0.0);
+            for (p, &w) in table.pairs.iter().zip(weights) {
+                let (i, j) = (p.i as usize, p.j as usize);
+                let d = theta[i] - theta[j];
+                let mut acc = [0.0; 6];
+                for (cell, count) in cells(p) {
+                    if count > 0.0 {
+                        let c = cell_derivatives(model, d, eta, cell);
+                        for k in 0..6 {
+                            acc[k] += w * count * c[k];
+                        }
+                    }
+                }
+                ll += acc[0];
+                grad[i] += acc[1];
+                grad[j] -= acc[1];
+                let hdd = -acc[3];
+                neg_hess[i * m + i] += hdd;
+                neg_hess[j * m + j] += hdd;
+                neg_hess[i * m + j] -= hdd;
+                neg_hess[j * m + i] -= hdd;
+                if m > n {
+                    grad[n] += acc[2];
+                    let hde = -acc[4];
+                    neg_hess[i * m + n] += hde;
+                    neg_hess[n * m + i] += hde;
+                    neg_hess[j * m + n] -= hde;
+                    neg_hess[n * m + j] -= hde;
+                    neg_hess[n * m + n] -= acc[5];
+                }
+            }
+            for i in 0..n {
+                grad[i] -= 2.0 * l2 * theta[i];
+                neg_hess[i * m + i] += 2.0 * l2;
+            }
+        }
+    }
+    ll
+}
+
+/// Fails when the unpenalised MLE cannot exist.
+pub(crate) fn check_identifiable(
+    table: &PairTable,
+    items: &[String],
+    model: TieModel,
+) -> Result<(), FitError> {
+    let table = if model == TieModel::Drop {
+        let mut t = table.clone();
+        t.pairs.iter_mut().for_each(|p| p.ties = 0.0);
+        t
+    } else {
+        table.clone()
+    };
+    let (comp, n_comp) = table.strong_components();
+    if n_comp > 1 {
+        // Name an item from the smallest component: usually the culprit.
+        let mut sizes = vec![0usize; n_comp];
+        comp.iter().for_each(|&c| sizes[c] += 1);
+        let smallest = (0..n_comp).min_by_key(|&c| sizes[c]).unwrap_or(0);
+        let idx = comp.iter().position(|&c| c == smallest).unwrap_or(0);
+        return Err(FitError::NotStronglyConnected {
+            n_components: n_comp,
+            example: items.get(idx).cloned().unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
+/// Initial log tie parameter from the overall tie fraction (exact when all strengths are equal).
+fn initial_eta(model: TieModel, table: &PairTable, weights: &[f64]) -> Result<f64, FitError> {
+    if !has_tie_parameter(model) {
+        return Ok(0.0);
+    }
+    let (mut ties, mut total) = (0.0, 0.0);
+    for (p, w) in table.pairs.iter().zip(weights) {
+        ties += w * p.ties;
+        total += w * p.total();
+    }
+    if ties <= 0.0 {
+        return Err(FitError::Param(ParamError::Incompatible(
+            "Davidson and Rao-Kupper tie models need at least one tie".into(),
+        )));
+    }
+    let t = (ties / total).clamp(1e-3, 0.9);
+    Ok(match model {
+        TieModel::Davidson => (2.0 * t / (1.0 - t)).ln(),
+        _ => ((1.0 + t) / (1.0 - t)).ln().ln(),
+    })
+}
+
+/// Runs the configured solver on a pair table. `init` warm-starts θ (and η).
+pub(crate) fn solve(
+    params: &BradleyTerryValidParams,
+    table: &PairTable,
+    weights: &[f64],
+    init: Option<(&[f64], Option<f64>)>,
+) -> Result<Solution, FitError> {
+    if table.pairs.iter().all(|p| {
+        let ties = if params.ties() == TieModel::Drop {
+            0.0
+        } else {
+            p.ties
+        };
+        p.wins_i + p.wins_j + ties <= 0.0
+    }) {
+        return Err(FitError::NoData);
+    }
+    match params.solver() {
+        Solver::Newton => newton(params, table, weights, init),
+        Solver::Mm => mm(params, table, weights, init.map(|(t, _)| t)),
+    }
+}
+
+fn newton(
+    params: &BradleyTerryValidParams,
+    table: &PairTable,
+    weights: &[f64],
+    init: Option<(&[f64], Option<f64>)>,
+) -> Result<Solution, FitError> {
+    let model = params.ties();
+    let l2 = params.l2();
+    let n = table.n_items;
+    let with_eta = has_tie_parameter(model);
+    let m = n + usize::from(with_eta);
+    let mut theta = match init {
+        Some((t, _)) => t.to_vec(),
+        None => vec![0.0; n],
+    };
+    let mut eta = match init.and_then(|(_, e)| e) {
+        Some(e) => e,
+        None => initial_eta(model, table, weights)?,
+    };
+    let total_weight: f64 = table
+        .pairs
+        .iter()
+        .zip(weights)
+        .map(|(p, w)| w * p.total())
+        .sum::<f64>()
+        .max(1.0);
+    let mut grad = vec![0.0; m];
+    let mut neg_hess = vec![0.0; m * m];
+    let mut objective = f64::NAN;
+    let mut termination = Termination::MaxIterations;
+    let mut converged = false;
+    let mut iterations = 0;
+    while iterations < params.max_iterations() {
+        iterations += 1;
+        objective = evaluate(
+            model,
+            l2,
+            table,
+            weights,
+            &theta,
+            eta,
+            Some((&mut grad, &mut neg_hess)),
+        );
+        let grad_max = grad.iter().fold(0.0f64, |acc, g| acc.max(g.abs()));
+        if grad_max <= 1e-13 * total_weight {
+            converged = true;
+            termination = Termination::GradientBelowTolerance;
+            break;
+        }
+        if l2 == 0.0 {
+            // Gauge fixing: the likelihood is flat along θ + c·1; adding 11ᵀ to the θ block makes
+            // the system definite and yields the step with Σδ = 0.
+            for i in 0..n {
+                for j in 0..n {
+                    neg_hess[i * m + j] += 1.0;
+                }
+            }
+        }
+        let chol = match Cholesky::new(&neg_hess, m) {
+            Some(c) => c,
+            None => {
+                // Far from the optimum (Rao-Kupper can be non-concave); fall back to a ridge.
+                let ridge = 1e-6 * total_weight;
+                for k in 0..m {
+                    neg_hess[k * m + k] += ridge;
+                }
+                Cholesky::new(&neg_hess, m).ok_or_else(|| {
+                    FitError::Numerical(
+                        "the negative Hessian is not positive definite at the current iterate"
+                            .into(),
+                    )
+                })?
+            }
+        };
+        let mut step = grad.clone();
+        chol.solve_in_place(&mut step);
+        // Backtracking line search on the penalised log-likelihood.
+        let mut scale = 1.0;
+        let mut candidate = theta.clone();
+        let accepted = loop {
+            for i in 0..n {
+                candidate[i] = theta[i] + scale * step[i];
+            }
+            let cand_eta = if with_eta {
+                eta + scale * step[n]
+            } else {
+                eta
+            };
+            let value = evaluate(model, l2, table, weights, &candidate, cand_eta, None);
+            if value.is_finite() && value >= objective - 1e-12 * objective.abs() {
+                break Some((cand_eta, value));
+            }
+            scale *= 0.5;
+            if scale < 1e-10 {
+                break None;
+            }
+        };
+        let Some((new_eta, value)) = accepted else {
+            converged = grad_max <= 1e-8 * total_weight;
+            termination = Termination::LineSearchStalled;
+            break;
+        };
+        let step_max = step.iter().fold(0.0f64, |acc, s| acc.max((scale * s).abs()));
+        std::mem::swap(&mut theta, &mut candidate);
+        eta = new_eta;
+        objective = value;
+        if step_max < params.tolerance() {
+            converged = true;
+            termination = Termination::StepBelowTolerance;
+            break;
+        }
+    }
+    if l2 == 0.0 {
+        let mean = theta.iter().sum::<f64>() / n as f64;
+        theta.iter_mut().for_each(|t| *t -= mean);
+    }
+    Ok(Solution {
+        theta,
+        eta: with_eta.then_some(eta),
+        report: FitReport {
+            converged,
+            iterations,
+            termination,
+            objective,
+        },
+    })
+}
+
+fn mm(
+    params: &BradleyTerryValidParams,
+    table: &PairTable,
+    weights: &[f64],
+    init: Option<&[f64]>,
+) -> Result<Solution, FitError> {
+    let n = table.n_items;
+    let half = params.ties() == TieModel::Half;
+    let mut wins = vec![0.0; n];
+    for (p, w) in table.pairs.iter().zip(weights) {
+        let t = if half { 0.5 * p.ties } else { 0.0 };
+        wins[p.i as usize] += w * (p.wins_i + t);
+        wins[p.j as usize] += w * (p.wins_j + t);
+    }
+    let mut pi: Vec<f64> = match init {
+        Some(t) => t.iter().map(|x| x.exp()).collect(),
+        None => vec![1.0; n],
+    };
+    let mut denom = vec![0.0; n];
+    let mut termination = Termination::MaxIterations;
+    let mut converged = false;
+    let mut iterations = 0;
+    while iterations < params.max_iterations() {
+        iterations += 1;
+        denom.iter_mut().for_each(|d| *d = 0.0);
+        for (p, w) in table.pairs.iter().zip(weights) {
+            let (i, j) = (p.i as usize, p.j as usize);
+            let total = if half {
+                p.total()
+            } else {
+                p.wins_i + p.wins_j
+            };
+            let x = w * total / (pi[i] + pi[j]);
+            denom[i] += x;
+            denom[j] += x;
+        }
+        let mut new: Vec<f64> = (0..n)
+            .map(|i| {
+                if denom[i] > 0.0 {
+                    wins[i] / denom[i]
+                } else {
+                    pi[i]
+                }
+            })
+            .collect();
+        let log_mean = new.iter().map(|x| x.ln()).sum::<f64>() / n as f64;
+        let g = log_mean.exp();
+        new.iter_mut().for_each(|x| *x /= g);
+        let change = new
+            .iter()
+            .zip(&pi)
+            .fold(0.0f64, |acc, (a, b)| acc.max((a.ln() - b.ln()).abs()));
+        pi = new;
+        if change < params.tolerance() {
+            converged = true;
+            termination = Termination::StepBelowTolerance;
+            break;
+        }
+    }
+    let theta: Vec<f64> = pi.iter().map(|x| x.ln()).collect();
+    let objective = evaluate(params.ties(), 0.0, table, weights, &theta, 0.0, None);
+    Ok(Solution {
+        theta,
+        eta: None,
+        report: FitReport {
+            converged,
+            iterations,
+            termination,
+            objective,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finite-difference check of every analytic derivative, for every tie model and cell.
+    #[test]
+    fn cell_derivatives_match_finite_differences() {
+        let h = 1e-5;
+        for model in [
+            TieModel::Half,
+            TieModel::Davidson,
+            TieModel::RaoKupper,
+            TieModel::Drop,
+        ] {
+            for cell in [Cell::IWins, Cell::JWins, Cell::Tie] {
+                for (d, eta) in [(0.3, -0.7), (-1.2, 0.4), (2.0, -2.0)] {
+                    let f = |d, e| cell_derivatives(model, d, e, cell);
+                    let c = f(d, eta);
+                    let num_d = (f(d + h, eta)[0] - f(d - h, eta)[0]) / (2.0 * h);
+                    let num_e = (f(d, eta + h)[0] - f(d, eta - h)[0]) / (2.0 * h);
+                    let num_dd = (f(d + h, eta)[1] - f(d - h, eta)[1]) / (2.0 * h);
+                    let num_de = (f(d, eta + h)[1] - f(d, eta - h)[1]) / (2.0 * h);
+                    let num_ee = (f(d, eta + h)[2] - f(d, eta - h)[2]) / (2.0 * h);
+                    for (name, got, want) in [
+                        ("d", c[1], num_d),
+                        ("e", c[2], num_e),
+                        ("dd", c[3], num_dd),
+                        ("de", c[4], num_de),
+                        ("ee", c[5], num_ee),
+                    ] {
+                        assert!(
+                            (got - want).abs() < 1e-6,
+                            "{model:?} {cell:?} ({d},{eta}) {name}: {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tie_models_are_probability_distributions() {
+        for model in [TieModel::Davidson, TieModel::RaoKupper] {
+            let total: f64 = [Cell::IWins, Cell::JWins, Cell::Tie]
+                .iter()
+                .map(|&c| cell_derivatives(model, 0.8, -0.3, c)[0].exp())
+                .sum();
+            assert!((total - 1.0).abs() < 1e-12, "{model:?}: {total}");
+        }
+    }
+}
