@@ -1,0 +1,743 @@
+//! Continuous-opinion models: DeGroot, Friedkin–Johnsen, Hegselmann–Krause (on a graph and, with
+//! a sorted window, on the complete graph) and Deffuant–Weisbuch.
+
+use std::borrow::Cow;
+
+use rand::Rng;
+
+use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE};
+use crate::error::{invalid, Result};
+use crate::graph::{Graph, Topology};
+use crate::record::StateView;
+use crate::rng::{seeded, streams, SimRng};
+use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
+
+/// How initial opinions are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InitialOpinions {
+    /// Independent uniform draws on `[low, high)` (seeded). Default `[0, 1)`.
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
+    /// Equally spaced: xᵢ = low + (high − low) · i / (N − 1).
+    Grid {
+        /// First value.
+        low: f64,
+        /// Last value.
+        high: f64,
+    },
+    /// Given explicitly, one per agent.
+    Values(Vec<f64>),
+}
+
+impl Default for InitialOpinions {
+    fn default() -> Self {
+        InitialOpinions::Uniform {
+            low: 0.0,
+            high: 1.0,
+        }
+    }
+}
+
+impl InitialOpinions {
+    /// The `n` initial opinions for `seed`.
+    ///
+    /// # Errors
+    /// When explicit values do not number `n` or any value is not finite, or `low > high`.
+    pub fn generate(&self, n: usize, seed: u64) -> Result<Vec<f64>> {
+        let opinions = match self {
+            InitialOpinions::Uniform { low, high } => {
+                check_bounds(*low, *high)?;
+                let mut rng = seeded(seed, streams::INIT);
+                (0..n)
+                    .map(|_| low + (high - low) * rng.random::<f64>())
+                    .collect()
+            }
+            InitialOpinions::Grid { low, high } => {
+                check_bounds(*low, *high)?;
+                let denominator = n.saturating_sub(1).max(1) as f64;
+                (0..n)
+                    .map(|i| low + (high - low) * (i as f64 / denominator))
+                    .collect()
+            }
+            InitialOpinions::Values(values) => {
+                if values.len() != n {
+                    return Err(invalid(
+                        "params.initial.values",
+                        format!("has {} values for {n} agents", values.len()),
+                    ));
+                }
+                values.clone()
+            }
+        };
+        if let Some(bad) = opinions.iter().find(|x| !x.is_finite()) {
+            return Err(invalid(
+                "params.initial",
+                format!("opinion {bad} is not finite"),
+            ));
+        }
+        Ok(opinions)
+    }
+}
+
+fn check_bounds(low: f64, high: f64) -> Result<()> {
+    if low.is_finite() && high.is_finite() && low <= high {
+        Ok(())
+    } else {
+        Err(invalid(
+            "params.initial",
+            format!("need finite low <= high, got [{low}, {high}]"),
+        ))
+    }
+}
+
+/// Checks that ε is finite and non-negative.
+fn check_epsilon(epsilon: f64) -> Result<()> {
+    if epsilon.is_finite() && epsilon >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            "params.epsilon",
+            format!("must be a finite number >= 0, got {epsilon}"),
+        ))
+    }
+}
+
+/// Row-stochastic averaging weights of a graph: a weighted graph's rows must sum to 1; an
+/// unweighted graph gives each neighbour 1/kᵢ.
+fn check_stochastic(graph: &Graph) -> Result<()> {
+    for i in 0..graph.n_nodes() {
+        if let Some(weights) = graph.neighbor_weights(i) {
+            let sum: f64 = weights.iter().sum();
+            if weights.iter().any(|&w| w < 0.0) || (!weights.is_empty() && (sum - 1.0).abs() > 1e-9)
+            {
+                return Err(invalid(
+                    "graph.weights",
+                    format!(
+                        "row {i} sums to {sum} or has a negative weight; W must be row-stochastic"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Σⱼ Wᵢⱼ xⱼ, or `None` for an agent that listens to nobody.
+fn weighted_average(graph: &Graph, agent_idx: usize, opinions: &[f64]) -> Option<f64> {
+    let row = graph.neighbors(agent_idx);
+    if row.is_empty() {
+        return None;
+    }
+    Some(match graph.neighbor_weights(agent_idx) {
+        Some(weights) => row
+            .iter()
+            .zip(weights)
+            .map(|(&j, &w)| w * opinions[j as usize])
+            .sum(),
+        None => row.iter().map(|&j| opinions[j as usize]).sum::<f64>() / row.len() as f64,
+    })
+}
+
+/// Parameters of DeGroot averaging.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinearParams {
+    /// Initial opinions. Default uniform on [0, 1).
+    pub initial: InitialOpinions,
+}
+
+/// DeGroot (1974) averaging: xᵢ ← Σⱼ Wᵢⱼ xⱼ with a row-stochastic W given by the graph (weighted
+/// rows must sum to 1; unweighted rows weigh each neighbour 1/kᵢ).
+#[derive(Debug, Clone)]
+pub struct DeGroot {
+    topology: Topology,
+    opinions: Vec<f64>,
+}
+
+impl DeGroot {
+    /// A DeGroot model on `graph` with initial opinions seeded by `seed`.
+    ///
+    /// # Errors
+    /// When W is not row-stochastic or the initial opinions are invalid.
+    pub fn new(params: LinearParams, graph: Graph, seed: u64) -> Result<Self> {
+        check_stochastic(&graph)?;
+        let opinions = params.initial.generate(graph.n_nodes(), seed)?;
+        Ok(Self {
+            topology: Topology::Graph(graph),
+            opinions,
+        })
+    }
+
+    /// Opinions in agent order.
+    pub fn opinions(&self) -> &[f64] {
+        &self.opinions
+    }
+
+    fn graph(&self) -> &Graph {
+        match &self.topology {
+            Topology::Graph(graph) => graph,
+            Topology::Complete { .. } => unreachable!("DeGroot is built from an explicit graph"),
+        }
+    }
+}
+
+impl UpdateRule for DeGroot {
+    type Proposal = (usize, f64);
+
+    fn name(&self) -> &'static str {
+        "degroot"
+    }
+    fn n_agents(&self) -> usize {
+        self.opinions.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, _rng: &mut SimRng) -> (usize, f64) {
+        let i = request.agent_idx;
+        (
+            i,
+            weighted_average(self.graph(), i, &self.opinions).unwrap_or(self.opinions[i]),
+        )
+    }
+    fn apply(&mut self, (i, value): (usize, f64)) -> bool {
+        let changed = (value - self.opinions[i]).abs() > CHANGE_TOLERANCE;
+        self.opinions[i] = value;
+        changed
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Continuous {
+            opinions: Cow::Borrowed(&self.opinions),
+            sorted: false,
+        }
+    }
+}
+
+/// Parameters of Friedkin–Johnsen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FjParams {
+    /// Initial (and innate) opinions x₀. Default uniform on [0, 1).
+    pub initial: InitialOpinions,
+    /// Susceptibility λᵢ ∈ [0, 1] per agent (one value applies to all). Default 0.5.
+    pub susceptibility: Vec<f64>,
+}
+
+/// Friedkin–Johnsen (1990): xᵢ ← λᵢ Σⱼ Wᵢⱼ xⱼ + (1 − λᵢ) x₀ᵢ, whose fixed point is
+/// x* = (I − ΛW)⁻¹ (I − Λ) x₀ when it exists.
+#[derive(Debug, Clone)]
+pub struct FriedkinJohnsen {
+    topology: Topology,
+    susceptibility: Vec<f64>,
+    innate: Vec<f64>,
+    opinions: Vec<f64>,
+}
+
+impl FriedkinJohnsen {
+    /// A Friedkin–Johnsen model on `graph` with initial opinions seeded by `seed`.
+    ///
+    /// # Errors
+    /// When W is not row-stochastic, a susceptibility is outside [0, 1], or the number of
+    /// susceptibilities is neither 1 nor N.
+    pub fn new(params: FjParams, graph: Graph, seed: u64) -> Result<Self> {
+        check_stochastic(&graph)?;
+        let n = graph.n_nodes();
+        let susceptibility = match params.susceptibility.len() {
+            0 => vec![0.5; n],
+            1 => vec![params.susceptibility[0]; n],
+            len if len == n => params.susceptibility,
+            len => {
+                return Err(invalid(
+                    "params.susceptibility",
+                    format!("has {len} values for {n} agents (give 1 or {n})"),
+                ))
+            }
+        };
+        if let Some(bad) = susceptibility.iter().find(|l| !(0.0..=1.0).contains(*l)) {
+            return Err(invalid(
+                "params.susceptibility",
+                format!("{bad} is outside [0, 1]"),
+            ));
+        }
+        let innate = params.initial.generate(n, seed)?;
+        Ok(Self {
+            topology: Topology::Graph(graph),
+            susceptibility,
+            opinions: innate.clone(),
+            innate,
+        })
+    }
+
+    /// Opinions in agent order.
+    pub fn opinions(&self) -> &[f64] {
+        &self.opinions
+    }
+}
+
+impl UpdateRule for FriedkinJohnsen {
+    type Proposal = (usize, f64);
+
+    fn name(&self) -> &'static str {
+        "friedkin_johnsen"
+    }
+    fn n_agents(&self) -> usize {
+        self.opinions.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, _rng: &mut SimRng) -> (usize, f64) {
+        let i = request.agent_idx;
+        let Topology::Graph(graph) = &self.topology else {
+            unreachable!("built from a graph")
+        };
+        let social = weighted_average(graph, i, &self.opinions).unwrap_or(self.opinions[i]);
+        let lambda = self.susceptibility[i];
+        (i, lambda * social + (1.0 - lambda) * self.innate[i])
+    }
+    fn apply(&mut self, (i, value): (usize, f64)) -> bool {
+        let changed = (value - self.opinions[i]).abs() > CHANGE_TOLERANCE;
+        self.opinions[i] = value;
+        changed
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Continuous {
+            opinions: Cow::Borrowed(&self.opinions),
+            sorted: false,
+        }
+    }
+}
+
+/// Parameters of Hegselmann–Krause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HkParams {
+    /// Confidence bound ε (opinion units): agents average everyone within ε, self included,
+    /// using `≤ ε +` [`CONFIDENCE_TOLERANCE`].
+    pub epsilon: f64,
+    /// Initial opinions. Default uniform on [0, 1).
+    pub initial: InitialOpinions,
+}
+
+/// Hegselmann–Krause (2002) bounded confidence on any topology: xᵢ ← mean{xⱼ : j ∈ N(i) ∪ {i},
+/// |xⱼ − xᵢ| ≤ ε}. O(kᵢ) per agent (O(N) on the implicit complete graph; use [`HkComplete`]
+/// there for synchronous runs).
+#[derive(Debug, Clone)]
+pub struct HegselmannKrause {
+    topology: Topology,
+    epsilon: f64,
+    opinions: Vec<f64>,
+}
+
+impl HegselmannKrause {
+    /// An HK model on `topology` with initial opinions seeded by `seed`.
+    ///
+    /// # Errors
+    /// When ε is negative or not finite, or the initial opinions are invalid.
+    pub fn new(params: HkParams, topology: Topology, seed: u64) -> Result<Self> {
+        check_epsilon(params.epsilon)?;
+        let opinions = params.initial.generate(topology.n_agents(), seed)?;
+        Ok(Self {
+            topology,
+            epsilon: params.epsilon,
+            opinions,
+        })
+    }
+
+    /// Opinions in agent order.
+    pub fn opinions(&self) -> &[f64] {
+        &self.opinions
+    }
+}
+
+impl UpdateRule for HegselmannKrause {
+    type Proposal = (usize, f64);
+
+    fn name(&self) -> &'static str {
+        "hk"
+    }
+    fn n_agents(&self) -> usize {
+        self.opinions.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, _rng: &mut SimRng) -> (usize, f64) {
+        let i = request.agent_idx;
+        let xi = self.opinions[i];
+        let bound = self.epsilon + CONFIDENCE_TOLERANCE;
+        let (mut sum, mut count) = (xi, 1usize);
+        let mut take = |xj: f64| {
+            if (xj - xi).abs() <= bound {
+                sum += xj;
+                count += 1;
+            }
+        };
+        match &self.topology {
+            Topology::Complete { n } => (0..*n)
+                .filter(|&j| j != i)
+                .for_each(|j| take(self.opinions[j])),
+            Topology::Graph(graph) => graph
+                .neighbors(i)
+                .iter()
+                .filter(|&&j| j as usize != i)
+                .for_each(|&j| take(self.opinions[j as usize])),
+        }
+        (i, sum / count as f64)
+    }
+    fn apply(&mut self, (i, value): (usize, f64)) -> bool {
+        let changed = (value - self.opinions[i]).abs() > CHANGE_TOLERANCE;
+        self.opinions[i] = value;
+        changed
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Continuous {
+            opinions: Cow::Borrowed(&self.opinions),
+            sorted: false,
+        }
+    }
+}
+
+/// Number of quantisation levels across the initial opinion range in [`HkComplete`] (2⁴⁰, a
+/// resolution of about 9e-13 of the range).
+const HK_LEVELS: f64 = (1u64 << 40) as f64;
+
+/// Hegselmann–Krause on the complete graph with an O(N log N) sorted-window sweep.
+///
+/// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range). HK preserves the
+/// order of opinions on the complete graph, and the windows [xₖ − ε, xₖ + ε] of sorted agents
+/// move monotonically, so one sweep is a sort (O(N log N), O(N) once sorted) plus a two-pointer
+/// pass with an exact integer running sum. Integer sums make a collapsed cluster average to
+/// exactly itself, so the run reaches an *exact* fixed point (no agent changes level) instead
+/// of creeping by rounding errors. Pairs count as within ε when their levels differ by at most
+/// ⌊(ε + [`CONFIDENCE_TOLERANCE`]) · levels / range⌋.
+#[derive(Debug, Clone)]
+pub struct HkComplete {
+    topology: Topology,
+    /// Opinion levels in ascending order.
+    levels: Vec<i64>,
+    /// Scratch buffer for the next sweep's levels.
+    next_levels: Vec<i64>,
+    /// `agent_of_rank[k]` is the agent holding `levels[k]`.
+    agent_of_rank: Vec<u32>,
+    /// Inverse of `agent_of_rank`.
+    rank_of_agent: Vec<u32>,
+    /// Opinion of level 0.
+    low: f64,
+    /// Opinion units per level.
+    level_width: f64,
+    /// ε in levels, tolerance included.
+    epsilon_levels: i64,
+}
+
+impl HkComplete {
+    /// HK on the complete graph of `n_agents`, initial opinions seeded by `seed`.
+    ///
+    /// # Errors
+    /// When ε is negative or not finite, or the initial opinions are invalid.
+    pub fn new(params: HkParams, n_agents: usize, seed: u64) -> Result<Self> {
+        check_epsilon(params.epsilon)?;
+        if n_agents > u32::MAX as usize {
+            return Err(invalid(
+                "n_agents",
+                "at most 4294967295 agents are supported",
+            ));
+        }
+        let opinions = params.initial.generate(n_agents, seed)?;
+        let low = opinions.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = opinions.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let range = if n_agents > 0 && high > low {
+            high - low
+        } else {
+            1.0
+        };
+        let level_width = range / HK_LEVELS;
+        let low = if n_agents > 0 { low } else { 0.0 };
+        let epsilon_levels = ((params.epsilon + CONFIDENCE_TOLERANCE) / level_width)
+            .floor()
+            .min(i64::MAX as f64 / 4.0) as i64;
+        let mut pairs: Vec<(i64, u32)> = opinions
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (((x - low) / level_width).round() as i64, i as u32))
+            .collect();
+        pairs.sort_unstable();
+        let levels: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+        let agent_of_rank: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        let mut model = Self {
+            topology: Topology::Complete { n: n_agents },
+            next_levels: vec![0; n_agents],
+            levels,
+            rank_of_agent: vec![0; n_agents],
+            agent_of_rank,
+            low,
+            level_width,
+            epsilon_levels,
+        };
+        model.rebuild_ranks();
+        Ok(model)
+    }
+
+    fn rebuild_ranks(&mut self) {
+        for (rank, &agent) in self.agent_of_rank.iter().enumerate() {
+            self.rank_of_agent[agent as usize] = rank as u32;
+        }
+    }
+
+    fn opinion_of_level(&self, level: i64) -> f64 {
+        self.low + level as f64 * self.level_width
+    }
+
+    /// Opinions in agent order (O(N)).
+    pub fn opinions(&self) -> Vec<f64> {
+        (0..self.levels.len())
+            .map(|agent| self.opinion_of_level(self.levels[self.rank_of_agent[agent] as usize]))
+            .collect()
+    }
+
+    /// Mean of the levels within ε of `levels[rank]` (rounded to the nearest level).
+    fn window_mean(&self, rank: usize) -> i64 {
+        let center = self.levels[rank];
+        let start = self
+            .levels
+            .partition_point(|&l| l < center - self.epsilon_levels);
+        let end = self
+            .levels
+            .partition_point(|&l| l <= center + self.epsilon_levels);
+        let sum: i128 = self.levels[start..end].iter().map(|&l| i128::from(l)).sum();
+        (sum as f64 / (end - start) as f64).round() as i64
+    }
+}
+
+impl UpdateRule for HkComplete {
+    /// (agent, new level).
+    type Proposal = (usize, i64);
+
+    fn name(&self) -> &'static str {
+        "hk"
+    }
+    fn n_agents(&self) -> usize {
+        self.levels.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    /// The slow path for asynchronous schedulers: binary search plus a window sum, O(log N + w).
+    fn propose(&self, request: UpdateRequest, _rng: &mut SimRng) -> (usize, i64) {
+        let i = request.agent_idx;
+        (i, self.window_mean(self.rank_of_agent[i] as usize))
+    }
+    /// Writes the level and restores sorted order by shifting the agent to its new rank.
+    fn apply(&mut self, (i, level): (usize, i64)) -> bool {
+        let mut rank = self.rank_of_agent[i] as usize;
+        if self.levels[rank] == level {
+            return false;
+        }
+        self.levels[rank] = level;
+        while rank > 0 && self.levels[rank - 1] > level {
+            self.levels.swap(rank - 1, rank);
+            self.agent_of_rank.swap(rank - 1, rank);
+            self.rank_of_agent[self.agent_of_rank[rank] as usize] = rank as u32;
+            rank -= 1;
+        }
+        while rank + 1 < self.levels.len() && self.levels[rank + 1] < level {
+            self.levels.swap(rank + 1, rank);
+            self.agent_of_rank.swap(rank + 1, rank);
+            self.rank_of_agent[self.agent_of_rank[rank] as usize] = rank as u32;
+            rank += 1;
+        }
+        self.rank_of_agent[i] = rank as u32;
+        true
+    }
+    fn synchronous_kernel(&mut self, _rng: &mut SimRng) -> Option<u64> {
+        let n = self.levels.len();
+        let eps = self.epsilon_levels;
+        let levels = &self.levels;
+        let next = &mut self.next_levels;
+        let (mut start, mut end) = (0usize, 0usize);
+        let mut sum: i128 = 0;
+        let mut changed = 0u64;
+        let mut sorted = true;
+        let mut previous = i64::MIN;
+        for k in 0..n {
+            let center = levels[k];
+            while end < n && levels[end] <= center + eps {
+                sum += i128::from(levels[end]);
+                end += 1;
+            }
+            while levels[start] < center - eps {
+                sum -= i128::from(levels[start]);
+                start += 1;
+            }
+            // Relative error of the f64 division is 2⁻⁵³ of a value below 2⁴⁰ levels, far
+            // below half a level, so a collapsed cluster maps exactly onto itself.
+            let mean = (sum as f64 / (end - start) as f64).round() as i64;
+            changed += u64::from(mean != center);
+            sorted &= mean >= previous;
+            previous = mean;
+            next[k] = mean;
+        }
+        std::mem::swap(&mut self.levels, &mut self.next_levels);
+        if !sorted {
+            // Exact HK keeps the order; rounding of the means can swap two near-equal
+            // neighbours by one level, so restore the invariant (pdqsort is O(N) on such input).
+            let mut pairs: Vec<(i64, u32)> = self
+                .levels
+                .iter()
+                .copied()
+                .zip(self.agent_of_rank.iter().copied())
+                .collect();
+            pairs.sort_unstable();
+            for (k, (level, agent)) in pairs.into_iter().enumerate() {
+                self.levels[k] = level;
+                self.agent_of_rank[k] = agent;
+            }
+            self.rebuild_ranks();
+        }
+        Some(changed)
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Continuous {
+            opinions: Cow::Owned(
+                self.levels
+                    .iter()
+                    .map(|&l| self.opinion_of_level(l))
+                    .collect(),
+            ),
+            sorted: true,
+        }
+    }
+}
+
+/// Parameters of Deffuant–Weisbuch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeffuantParams {
+    /// Confidence bound ε (opinion units), with ≤ ε + [`CONFIDENCE_TOLERANCE`].
+    pub epsilon: f64,
+    /// Convergence parameter μ ∈ (0, ½]. Default ½.
+    pub mu: f64,
+    /// Initial opinions. Default uniform on [0, 1).
+    pub initial: InitialOpinions,
+    /// The run has settled when every interacting pair is either within this distance or
+    /// farther apart than ε. Default 1e-6 (opinion units).
+    pub settle_tolerance: f64,
+}
+
+/// Deffuant–Weisbuch (2000): a meeting pair within ε moves each by μ toward the other. Needs an
+/// asynchronous scheduler (pairwise is the classic one); each meeting conserves xᵢ + xⱼ.
+#[derive(Debug, Clone)]
+pub struct Deffuant {
+    topology: Topology,
+    epsilon: f64,
+    mu: f64,
+    settle_tolerance: f64,
+    opinions: Vec<f64>,
+}
+
+impl Deffuant {
+    /// A Deffuant model on `topology` with initial opinions seeded by `seed`.
+    ///
+    /// # Errors
+    /// When ε is negative, μ is outside (0, ½], or the initial opinions are invalid.
+    pub fn new(params: DeffuantParams, topology: Topology, seed: u64) -> Result<Self> {
+        check_epsilon(params.epsilon)?;
+        if !(params.mu > 0.0 && params.mu <= 0.5) {
+            return Err(invalid(
+                "params.mu",
+                format!("must be in (0, 0.5], got {}", params.mu),
+            ));
+        }
+        if !(params.settle_tolerance >= 0.0) {
+            return Err(invalid("params.settle_tolerance", "must be >= 0"));
+        }
+        let opinions = params.initial.generate(topology.n_agents(), seed)?;
+        Ok(Self {
+            topology,
+            epsilon: params.epsilon,
+            mu: params.mu,
+            settle_tolerance: params.settle_tolerance,
+            opinions,
+        })
+    }
+
+    /// Opinions in agent order.
+    pub fn opinions(&self) -> &[f64] {
+        &self.opinions
+    }
+}
+
+impl UpdateRule for Deffuant {
+    /// (i, j, shift of i); j shifts by the opposite amount.
+    type Proposal = Option<(usize, usize, f64)>;
+
+    fn name(&self) -> &'static str {
+        "deffuant"
+    }
+    fn n_agents(&self) -> usize {
+        self.opinions.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> Self::Proposal {
+        let i = request.agent_idx;
+        let j = request
+            .partner
+            .or_else(|| self.topology.random_neighbor(i, rng))?;
+        let difference = self.opinions[j] - self.opinions[i];
+        (i != j && difference.abs() <= self.epsilon + CONFIDENCE_TOLERANCE)
+            .then(|| (i, j, self.mu * difference))
+    }
+    fn apply(&mut self, proposal: Self::Proposal) -> bool {
+        let Some((i, j, shift)) = proposal else {
+            return false;
+        };
+        // Adding and subtracting the same shift keeps the pair's sum up to one rounding each.
+        self.opinions[i] += shift;
+        self.opinions[j] -= shift;
+        shift.abs() > CHANGE_TOLERANCE
+    }
+    /// Simultaneous pair moves would double-book agents, so only asynchronous schedulers.
+    fn supports(&self, scheduler: Scheduler) -> bool {
+        scheduler != Scheduler::Synchronous
+    }
+    fn settled(&self, outcome: &SweepOutcome) -> bool {
+        if outcome.n_changed > 0
+            && outcome.n_updates > 0
+            && outcome.n_changed * 1000 > outcome.n_updates
+        {
+            return false; // cheap early answer while much is still moving
+        }
+        let bound = self.epsilon + CONFIDENCE_TOLERANCE;
+        match &self.topology {
+            Topology::Complete { .. } => {
+                let mut sorted = self.opinions.clone();
+                sorted.sort_unstable_by(f64::total_cmp);
+                // Groups separated by more than ε never meet; inside a group all must be equal.
+                let mut group_start = 0;
+                for k in 1..=sorted.len() {
+                    if k == sorted.len() || sorted[k] - sorted[k - 1] > bound {
+                        if sorted[k - 1] - sorted[group_start] > self.settle_tolerance {
+                            return false;
+                        }
+                        group_start = k;
+                    }
+                }
+                true
+            }
+            Topology::Graph(graph) => (0..graph.n_nodes()).all(|i| {
+                graph.neighbors(i).iter().all(|&j| {
+                    let d = (self.opinions[j as usize] - self.opinions[i]).abs();
+                    d <= self.settle_tolerance || d > bound
+                })
+            }),
+        }
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Continuous {
+            opinions: Cow::Borrowed(&self.opinions),
+            sorted: false,
+        }
+    }
+}

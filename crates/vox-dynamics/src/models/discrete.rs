@@ -1,0 +1,268 @@
+//! Discrete-opinion models: the voter model and q-voter, and Krapivsky–Redner majority rule.
+
+use rand::Rng;
+
+use super::{count_states, place_fraction};
+use crate::error::{invalid, Result};
+use crate::graph::Topology;
+use crate::record::StateView;
+use crate::rng::SimRng;
+use crate::schedule::{UpdateRequest, UpdateRule};
+
+/// Labels of the two opinions; state 0 is `A`.
+const AB: &[&str] = &["A", "B"];
+
+fn check_fraction(key: &str, value: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(key, format!("must be in [0, 1], got {value}")))
+    }
+}
+
+/// Parameters of the q-voter model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QVoterParams {
+    /// Group size q ≥ 1. Default 1 (the voter model).
+    pub q: usize,
+    /// Probability ε of flipping when the q neighbours are not unanimous. Default 0.
+    pub flip_probability: f64,
+    /// Initial fraction ρ of agents holding `A` (exactly round(ρN) agents, placed at random).
+    /// Default ½.
+    pub initial_fraction_a: f64,
+}
+
+impl Default for QVoterParams {
+    fn default() -> Self {
+        Self {
+            q: 1,
+            flip_probability: 0.0,
+            initial_fraction_a: 0.5,
+        }
+    }
+}
+
+/// The q-voter model (Castellano, Muñoz & Pastor-Satorras 2009): an agent draws q neighbours
+/// with repetition; if they agree it adopts their opinion, otherwise it flips with probability
+/// ε. With q = 1 and ε = 0 this is the voter model (Clifford & Sudbury 1973; Holley & Liggett
+/// 1975): copy a random neighbour. Under random-sequential updates on the complete graph the
+/// mean consensus time is −N[ρ ln ρ + (1−ρ) ln(1−ρ)] sweeps and A wins with probability ρ.
+#[derive(Debug, Clone)]
+pub struct QVoter {
+    topology: Topology,
+    q: usize,
+    flip_probability: f64,
+    states: Vec<u8>,
+    counts: Vec<u64>,
+}
+
+impl QVoter {
+    /// A q-voter model on `topology`, initial opinions placed with `seed`.
+    ///
+    /// # Errors
+    /// When q = 0 or a probability is outside [0, 1].
+    pub fn new(params: QVoterParams, topology: Topology, seed: u64) -> Result<Self> {
+        if params.q == 0 {
+            return Err(invalid("params.q", "must be at least 1"));
+        }
+        check_fraction("params.flip_probability", params.flip_probability)?;
+        check_fraction("params.initial_fraction_a", params.initial_fraction_a)?;
+        let states = place_fraction(topology.n_agents(), params.initial_fraction_a, 0, 1, seed);
+        let counts = count_states(&states, 2);
+        Ok(Self {
+            topology,
+            q: params.q,
+            flip_probability: params.flip_probability,
+            states,
+            counts,
+        })
+    }
+
+    /// State per agent (0 = A, 1 = B).
+    pub fn states(&self) -> &[u8] {
+        &self.states
+    }
+}
+
+impl UpdateRule for QVoter {
+    /// (agent, new state).
+    type Proposal = (usize, u8);
+
+    fn name(&self) -> &'static str {
+        if self.q == 1 && self.flip_probability == 0.0 {
+            "voter"
+        } else {
+            "q_voter"
+        }
+    }
+    fn n_agents(&self) -> usize {
+        self.states.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> (usize, u8) {
+        let i = request.agent_idx;
+        let current = self.states[i];
+        let mut first = None;
+        let mut unanimous = true;
+        for draw in 0..self.q {
+            let neighbor = if draw == 0 { request.partner } else { None }
+                .or_else(|| self.topology.random_neighbor(i, rng));
+            let Some(j) = neighbor else {
+                return (i, current);
+            };
+            let state = self.states[j];
+            match first {
+                None => first = Some(state),
+                Some(s) if s != state => unanimous = false,
+                Some(_) => {}
+            }
+        }
+        match first {
+            Some(state) if unanimous => (i, state),
+            _ if self.flip_probability > 0.0 && rng.random::<f64>() < self.flip_probability => {
+                (i, 1 - current)
+            }
+            _ => (i, current),
+        }
+    }
+    fn apply(&mut self, (i, state): (usize, u8)) -> bool {
+        let old = self.states[i];
+        if old == state {
+            return false;
+        }
+        self.states[i] = state;
+        self.counts[old as usize] -= 1;
+        self.counts[state as usize] += 1;
+        true
+    }
+    fn absorbed(&self) -> bool {
+        self.flip_probability == 0.0 && (self.counts[0] == 0 || self.counts[1] == 0)
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Discrete {
+            states: &self.states,
+            labels: AB,
+            counts: &self.counts,
+        }
+    }
+}
+
+/// Parameters of majority rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MajorityParams {
+    /// Odd group size G ≥ 3. Default 3.
+    pub group_size: usize,
+    /// Initial fraction of `A`. Default ½.
+    pub initial_fraction_a: f64,
+}
+
+impl Default for MajorityParams {
+    fn default() -> Self {
+        Self {
+            group_size: 3,
+            initial_fraction_a: 0.5,
+        }
+    }
+}
+
+/// Majority rule (Krapivsky & Redner 2003): an agent and G − 1 random neighbours form a group,
+/// and the whole group adopts the group's majority opinion.
+#[derive(Debug, Clone)]
+pub struct MajorityRule {
+    topology: Topology,
+    group_size: usize,
+    states: Vec<u8>,
+    counts: Vec<u64>,
+}
+
+impl MajorityRule {
+    /// Majority rule on `topology`, initial opinions placed with `seed`.
+    ///
+    /// # Errors
+    /// When the group size is even or below 3, or the fraction is outside [0, 1].
+    pub fn new(params: MajorityParams, topology: Topology, seed: u64) -> Result<Self> {
+        if params.group_size < 3 || params.group_size % 2 == 0 {
+            return Err(invalid(
+                "params.group_size",
+                format!("must be odd and >= 3, got {}", params.group_size),
+            ));
+        }
+        check_fraction("params.initial_fraction_a", params.initial_fraction_a)?;
+        let states = place_fraction(topology.n_agents(), params.initial_fraction_a, 0, 1, seed);
+        let counts = count_states(&states, 2);
+        Ok(Self {
+            topology,
+            group_size: params.group_size,
+            states,
+            counts,
+        })
+    }
+
+    /// State per agent (0 = A, 1 = B).
+    pub fn states(&self) -> &[u8] {
+        &self.states
+    }
+}
+
+impl UpdateRule for MajorityRule {
+    /// (group members, majority state).
+    type Proposal = (Vec<usize>, u8);
+
+    fn name(&self) -> &'static str {
+        "majority"
+    }
+    fn n_agents(&self) -> usize {
+        self.states.len()
+    }
+    fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> Self::Proposal {
+        let i = request.agent_idx;
+        let mut group = vec![i];
+        group.extend(request.partner);
+        // Draw distinct members; a sparse neighbourhood may not have G − 1 distinct neighbours,
+        // so stop after a bounded number of tries and let the (possibly smaller) group decide.
+        let mut tries = 0;
+        while group.len() < self.group_size && tries < 8 * self.group_size {
+            tries += 1;
+            match self.topology.random_neighbor(i, rng) {
+                Some(j) if !group.contains(&j) => group.push(j),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let n_a = group.iter().filter(|&&j| self.states[j] == 0).count();
+        let majority = match (2 * n_a).cmp(&group.len()) {
+            std::cmp::Ordering::Greater => 0,
+            std::cmp::Ordering::Less => 1,
+            std::cmp::Ordering::Equal => self.states[i], // a tie (even group) keeps the initiator's
+        };
+        (group, majority)
+    }
+    fn apply(&mut self, (group, state): Self::Proposal) -> bool {
+        let mut changed = false;
+        for j in group {
+            let old = self.states[j];
+            if old != state {
+                self.states[j] = state;
+                self.counts[old as usize] -= 1;
+                self.counts[state as usize] += 1;
+                changed = true;
+            }
+        }
+        changed
+    }
+    fn absorbed(&self) -> bool {
+        self.counts[0] == 0 || self.counts[1] == 0
+    }
+    fn view(&self) -> StateView<'_> {
+        StateView::Discrete {
+            states: &self.states,
+            labels: AB,
+            counts: &self.counts,
+        }
+    }
+}
