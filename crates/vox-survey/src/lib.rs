@@ -11,9 +11,17 @@
 pub mod compare;
 pub mod error;
 pub mod import;
+pub mod instruments;
+pub mod html;
 pub mod metrics;
+mod parquet_out;
 pub mod records;
+pub mod run;
+pub mod template;
 
 pub use compare::{compare, CompareConfig, CompareError, CompareReport};
 pub use error::{Result, SurveyError};
+pub use instruments::{load_population, load_survey};
 pub use records::{read_distributions, write_distributions, DistributionRecord};
+pub use run::{run_survey, Method, Progress, Provenance, RunConfig, RunManifest};
+pub use template::PromptTemplate;

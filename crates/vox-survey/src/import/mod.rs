@@ -1,2 +1,23 @@
 //! Importers of public opinion datasets: each yields a survey plus human reference
-//! distributions in the `distributions.jsonl` schema.
+//! distributions in the `distributions.jsonl` schema, and diagnostics for what it had to skip
+//! or could not match (unknown options are reported, never silently dropped).
+
+pub mod globalopinionqa;
+pub mod meister;
+pub mod opinionqa;
+pub mod pylit;
+
+use vox_core::Survey;
+
+use crate::records::DistributionRecord;
+
+/// A survey with its human reference distributions.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The questions, as they would be asked.
+    pub survey: Survey,
+    /// One human distribution per question × group.
+    pub human: Vec<DistributionRecord>,
+    /// Everything skipped or not matched, one readable line each.
+    pub diagnostics: Vec<String>,
+}
