@@ -22,7 +22,7 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
@@ -186,22 +186,24 @@ pub struct Scenario {
     /// Where it came from (for messages and relative paths).
     pub path: PathBuf,
     source: String,
+    overridden: BTreeMap<String, String>,
 }
 
 /// The file text, its path and the overridden keys, for error messages.
 struct Context<'a> {
     path: &'a Path,
     source: &'a str,
-    overridden: BTreeSet<String>,
+    /// Overridden dotted key → the `KEY=VALUE` text that set it.
+    overridden: BTreeMap<String, String>,
 }
 
 impl Context<'_> {
     fn error(&self, key: &str, reason: impl Into<String>) -> DynamicsError {
         let reason = reason.into();
-        if let Some(assignment) = self
+        if let Some((_, assignment)) = self
             .overridden
             .iter()
-            .find(|k| key == k.as_str() || key.starts_with(&format!("{k}.")))
+            .find(|(k, _)| key == k.as_str() || key.starts_with(&format!("{k}.")))
         {
             return DynamicsError::Override {
                 assignment: assignment.clone(),
@@ -394,6 +396,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Rejects keys outside `allowed` before anything is read, so that a misspelt key is
+    /// reported as such rather than as the required key it was meant to be.
+    fn reject_unknown(&self, allowed: &[&str]) -> Result<()> {
+        for key in self.table.keys() {
+            if !allowed.contains(&key.as_str()) {
+                return Err(self.error(
+                    key,
+                    format!("unknown key; known keys here: {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Rejects keys that were never read.
     fn finish(&self, allowed: &[&str]) -> Result<()> {
         let used = self.used.borrow();
@@ -498,11 +514,11 @@ impl Scenario {
                 reason: e.message().trim().to_string(),
             }
         })?;
-        let mut overridden = BTreeSet::new();
+        let mut overridden = BTreeMap::new();
         for assignment in overrides {
             let (key, value) = parse_override(assignment)?;
             set_dotted(&mut table, &key, value, assignment)?;
-            overridden.insert(key);
+            overridden.insert(key, assignment.clone());
         }
         let context = Context {
             path,
@@ -512,6 +528,7 @@ impl Scenario {
         let mut scenario = Self::read(&context, &table)?;
         scenario.table = table;
         scenario.source = source.to_string();
+        scenario.overridden = context.overridden;
         Ok(scenario)
     }
 
@@ -521,10 +538,11 @@ impl Scenario {
     /// As [`Scenario::parse`].
     pub fn with_overrides(&self, overrides: &[(String, Value)]) -> Result<Self> {
         let mut table = self.table.clone();
-        let mut overridden = BTreeSet::new();
+        let mut overridden = self.overridden.clone();
         for (key, value) in overrides {
-            set_dotted(&mut table, key, value.clone(), &format!("{key}={value}"))?;
-            overridden.insert(key.clone());
+            let assignment = format!("{key}={value}");
+            set_dotted(&mut table, key, value.clone(), &assignment)?;
+            overridden.insert(key.clone(), assignment);
         }
         let context = Context {
             path: &self.path,
@@ -534,6 +552,7 @@ impl Scenario {
         let mut scenario = Self::read(&context, &table)?;
         scenario.table = table;
         scenario.source = self.source.clone();
+        scenario.overridden = context.overridden;
         Ok(scenario)
     }
 
@@ -623,6 +642,7 @@ impl Scenario {
             table: Table::new(),
             path: context.path.to_path_buf(),
             source: String::new(),
+            overridden: BTreeMap::new(),
         })
     }
 
@@ -635,7 +655,7 @@ impl Scenario {
         let context = Context {
             path: &self.path,
             source: &self.source,
-            overridden: BTreeSet::new(),
+            overridden: self.overridden.clone(),
         };
         let at_graph = |e: DynamicsError| match e {
             DynamicsError::InvalidParameter { key, reason } => context.error(&key, reason),
@@ -684,7 +704,7 @@ impl Scenario {
         let context = Context {
             path: &self.path,
             source: &self.source,
-            overridden: BTreeSet::new(),
+            overridden: self.overridden.clone(),
         };
         let seed = self.seed;
         let explicit = |topology: Topology| -> Result<Graph> {
@@ -744,6 +764,17 @@ fn boxed<R: crate::UpdateRule + Send + 'static>(
 
 fn read_graph(g: &Reader<'_>, _context: &Context<'_>) -> Result<GraphSpec> {
     let kind = g.string("kind")?.unwrap_or("complete");
+    let allowed: &[&str] = match kind {
+        "erdos_renyi" => &["kind", "p"],
+        "watts_strogatz" => &["kind", "k", "p"],
+        "barabasi_albert" => &["kind", "m"],
+        "sbm" => &["kind", "sizes", "probabilities"],
+        "edge_list" => &["kind", "path", "directed"],
+        _ => &["kind"],
+    };
+    if kind != "complete" && allowed.len() > 1 {
+        g.reject_unknown(allowed)?;
+    }
     let spec = match kind {
         "complete" => {
             g.finish(&["kind"])?;
@@ -839,7 +870,31 @@ fn read_initial(p: &Reader<'_>) -> Result<InitialOpinions> {
     Ok(result)
 }
 
+fn allowed_params(model: ModelKind) -> &'static [&'static str] {
+    match model {
+        ModelKind::DeGroot => &["initial"],
+        ModelKind::FriedkinJohnsen => &["initial", "susceptibility"],
+        ModelKind::Hk => &["epsilon", "initial"],
+        ModelKind::Deffuant => &["epsilon", "mu", "initial", "settle_tolerance"],
+        ModelKind::Voter => &["initial_fraction_a"],
+        ModelKind::QVoter => &["q", "flip_probability", "initial_fraction_a"],
+        ModelKind::Majority => &["group_size", "initial_fraction_a"],
+        ModelKind::Sir => &["beta", "gamma", "initial_infected"],
+        ModelKind::Seir => &["beta", "gamma", "sigma", "initial_infected"],
+        ModelKind::MakiThompson => &["initial_spreaders"],
+        ModelKind::Misinformation => &[
+            "beta",
+            "alpha",
+            "p_verify",
+            "p_forget",
+            "initial_believers",
+            "interventions",
+        ],
+    }
+}
+
 fn read_params(model: ModelKind, p: &Reader<'_>) -> Result<ModelParams> {
+    p.reject_unknown(allowed_params(model))?;
     let (params, allowed): (ModelParams, &[&str]) = match model {
         ModelKind::DeGroot => (
             ModelParams::DeGroot(LinearParams {
