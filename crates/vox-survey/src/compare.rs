@@ -24,7 +24,11 @@ pub struct CompareConfig {
 
 impl Default for CompareConfig {
     fn default() -> Self {
-        Self { bootstrap: BootstrapConfig::default(), n_splits: 20, seed: 0 }
+        Self {
+            bootstrap: BootstrapConfig::default(),
+            n_splits: 20,
+            seed: 0,
+        }
     }
 }
 
@@ -148,7 +152,10 @@ pub fn compare(
     // Simulated records by question, in file order, for the shuffled baseline.
     let mut simulated_groups: BTreeMap<&str, Vec<&DistributionRecord>> = BTreeMap::new();
     for record in simulated {
-        simulated_groups.entry(record.question_id.as_str()).or_default().push(record);
+        simulated_groups
+            .entry(record.question_id.as_str())
+            .or_default()
+            .push(record);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut shuffled: HashMap<(&str, &str), &DistributionRecord> = HashMap::new();
@@ -164,7 +171,10 @@ pub fn compare(
     let mut questions = Vec::new();
     let mut n_unmatched = 0;
     for (index, human_record) in human.iter().enumerate() {
-        let key = (human_record.question_id.as_str(), human_record.group.as_str());
+        let key = (
+            human_record.question_id.as_str(),
+            human_record.group.as_str(),
+        );
         let Some(simulated_record) = simulated_by_key.get(&key) else {
             n_unmatched += 1;
             continue;
@@ -233,7 +243,14 @@ pub fn compare(
     };
     let ceiling = optional_aggregate(all.iter().filter_map(|q| q.ceiling.as_ref()), bootstrap);
     let by_group = group_summaries(&questions, bootstrap);
-    Ok(CompareReport { questions, aggregate, baselines, ceiling, by_group, diagnostics })
+    Ok(CompareReport {
+        questions,
+        aggregate,
+        baselines,
+        ceiling,
+        by_group,
+        diagnostics,
+    })
 }
 
 struct Aligned {
@@ -280,7 +297,12 @@ fn align(
                 .map(|option| names.iter().position(|n| n == option).map(|i| values[i]))
                 .collect::<Option<Vec<f64>>>()
         });
-    Aligned { options, simulated: simulated_aligned, human: human_aligned, ordinal }
+    Aligned {
+        options,
+        simulated: simulated_aligned,
+        human: human_aligned,
+        ordinal,
+    }
 }
 
 /// Values keyed by `names`, placed in `target` order (0 where a name is absent).
@@ -295,7 +317,10 @@ fn project(names: &[String], values: &[f64], target: &[String]) -> Vec<f64> {
 fn overall_distributions(human: &[DistributionRecord]) -> HashMap<&str, (Vec<String>, Vec<f64>)> {
     let mut by_question: BTreeMap<&str, Vec<&DistributionRecord>> = BTreeMap::new();
     for record in human {
-        by_question.entry(record.question_id.as_str()).or_default().push(record);
+        by_question
+            .entry(record.question_id.as_str())
+            .or_default()
+            .push(record);
     }
     let mut out = HashMap::new();
     for (question_id, records) in by_question {
@@ -311,12 +336,18 @@ fn overall_distributions(human: &[DistributionRecord]) -> HashMap<&str, (Vec<Str
         let mut mass = vec![0.0; names.len()];
         for record in &records {
             let weight = if all_counted {
-                record.counts.as_ref().map_or(1.0, |c| c.iter().sum::<f64>())
+                record
+                    .counts
+                    .as_ref()
+                    .map_or(1.0, |c| c.iter().sum::<f64>())
             } else {
                 1.0
             };
             for (option, p) in record.options.iter().zip(&record.distribution) {
-                let i = names.iter().position(|n| n == option).expect("collected above");
+                let i = names
+                    .iter()
+                    .position(|n| n == option)
+                    .expect("collected above");
                 mass[i] += weight * p;
             }
         }
@@ -366,15 +397,31 @@ fn group_summaries(questions: &[QuestionResult], bootstrap: &BootstrapConfig) ->
             group: group.to_string(),
             n: items.len(),
             model: aggregate_of(items.iter().map(|q| &q.metrics), bootstrap),
-            uniform_similarity_js: mean(items.iter().map(|q| q.baseline_uniform.similarity_js).collect())
-                .unwrap_or(f64::NAN),
-            overall_similarity_js: mean(items.iter().map(|q| q.baseline_overall.similarity_js).collect())
-                .unwrap_or(f64::NAN),
+            uniform_similarity_js: mean(
+                items
+                    .iter()
+                    .map(|q| q.baseline_uniform.similarity_js)
+                    .collect(),
+            )
+            .unwrap_or(f64::NAN),
+            overall_similarity_js: mean(
+                items
+                    .iter()
+                    .map(|q| q.baseline_overall.similarity_js)
+                    .collect(),
+            )
+            .unwrap_or(f64::NAN),
             shuffled_similarity_js: mean(
-                items.iter().filter_map(|q| q.baseline_shuffled.map(|m| m.similarity_js)).collect(),
+                items
+                    .iter()
+                    .filter_map(|q| q.baseline_shuffled.map(|m| m.similarity_js))
+                    .collect(),
             ),
             ceiling_similarity_js: mean(
-                items.iter().filter_map(|q| q.ceiling.map(|m| m.similarity_js)).collect(),
+                items
+                    .iter()
+                    .filter_map(|q| q.ceiling.map(|m| m.similarity_js))
+                    .collect(),
             ),
         })
         .collect()
@@ -384,7 +431,13 @@ fn group_summaries(questions: &[QuestionResult], bootstrap: &BootstrapConfig) ->
 mod tests {
     use super::*;
 
-    fn record(q: &str, g: &str, options: &[&str], p: &[f64], counts: Option<&[f64]>) -> DistributionRecord {
+    fn record(
+        q: &str,
+        g: &str,
+        options: &[&str],
+        p: &[f64],
+        counts: Option<&[f64]>,
+    ) -> DistributionRecord {
         DistributionRecord {
             question_id: q.into(),
             group: g.into(),
@@ -401,7 +454,13 @@ mod tests {
             record("q", "D", &["yes", "no"], &[0.8, 0.2], Some(&[80.0, 20.0])),
             record("q", "R", &["yes", "no"], &[0.2, 0.8], Some(&[20.0, 80.0])),
         ];
-        let simulated: Vec<_> = human.iter().map(|r| DistributionRecord { counts: None, ..r.clone() }).collect();
+        let simulated: Vec<_> = human
+            .iter()
+            .map(|r| DistributionRecord {
+                counts: None,
+                ..r.clone()
+            })
+            .collect();
         let report = compare(&simulated, &human, &CompareConfig::default()).unwrap();
         assert_eq!(report.questions.len(), 2);
         assert!((report.aggregate.similarity_js.mean - 1.0).abs() < 1e-12);
@@ -419,13 +478,23 @@ mod tests {
 
     #[test]
     fn unknown_human_options_are_reported_and_kept() {
-        let human = vec![record("q", "D", &["yes", "no", "maybe"], &[0.5, 0.3, 0.2], None)];
+        let human = vec![record(
+            "q",
+            "D",
+            &["yes", "no", "maybe"],
+            &[0.5, 0.3, 0.2],
+            None,
+        )];
         let simulated = vec![record("q", "D", &["yes", "no"], &[0.5, 0.5], None)];
         let report = compare(&simulated, &human, &CompareConfig::default()).unwrap();
         assert_eq!(report.questions[0].options, vec!["yes", "no", "maybe"]);
         // The 0.2 on "maybe" still counts: TV = ½(0 + 0.2 + 0.2) = 0.2.
         assert!((report.questions[0].metrics.tv - 0.2).abs() < 1e-12);
-        assert!(report.diagnostics.iter().any(|d| d.contains("\"maybe\"")), "{:?}", report.diagnostics);
+        assert!(
+            report.diagnostics.iter().any(|d| d.contains("\"maybe\"")),
+            "{:?}",
+            report.diagnostics
+        );
         assert!(report.ceiling.is_none());
         assert!(report.baselines.shuffled_demographics.is_none());
     }
@@ -434,6 +503,9 @@ mod tests {
     fn no_overlap_is_an_error() {
         let human = vec![record("q", "D", &["a", "b"], &[0.5, 0.5], None)];
         let simulated = vec![record("other", "D", &["a", "b"], &[0.5, 0.5], None)];
-        assert_eq!(compare(&simulated, &human, &CompareConfig::default()), Err(CompareError::NoOverlap));
+        assert_eq!(
+            compare(&simulated, &human, &CompareConfig::default()),
+            Err(CompareError::NoOverlap)
+        );
     }
 }

@@ -76,7 +76,10 @@ impl SurveyError {
 
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        SurveyError::Io { path: path.into(), source }
+        SurveyError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

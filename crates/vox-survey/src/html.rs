@@ -31,7 +31,11 @@ const SERIES: [(&str, &str); 5] = [
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// Renders the whole page.
@@ -78,12 +82,19 @@ document.body.dataset.svgRendered = Array.from(document.querySelectorAll('svg'))
 }
 
 fn fmt_ci(ci: &MeanCi) -> String {
-    format!("{:.3} <span class=\"small\">[{:.3}, {:.3}]</span>", ci.mean, ci.ci_low, ci.ci_high)
+    format!(
+        "{:.3} <span class=\"small\">[{:.3}, {:.3}]</span>",
+        ci.mean, ci.ci_low, ci.ci_high
+    )
 }
 
 fn render_section(html: &mut String, index: usize, section: &Section<'_>) {
     let report = section.report;
-    let _ = writeln!(html, "<section id=\"section-{index}\"><h2>{}</h2>", escape(section.title));
+    let _ = writeln!(
+        html,
+        "<section id=\"section-{index}\"><h2>{}</h2>",
+        escape(section.title)
+    );
     if let Some(m) = section.manifest {
         let _ = writeln!(
             html,
@@ -129,7 +140,11 @@ fn render_section(html: &mut String, index: usize, section: &Section<'_>) {
         }
         html.push_str("</tr>\n");
     }
-    let _ = writeln!(html, "</table><p class=\"small\">{} question × group items.</p>", report.questions.len());
+    let _ = writeln!(
+        html,
+        "</table><p class=\"small\">{} question × group items.</p>",
+        report.questions.len()
+    );
 
     // Fidelity by group.
     html.push_str("<h3>Fidelity by group (1 − JS)</h3>");
@@ -160,12 +175,20 @@ fn render_section(html: &mut String, index: usize, section: &Section<'_>) {
     html.push_str("</div>");
 
     if !report.diagnostics.is_empty() {
-        let _ = write!(html, "<h3>Diagnostics ({})</h3><ul class=\"small\">", report.diagnostics.len());
+        let _ = write!(
+            html,
+            "<h3>Diagnostics ({})</h3><ul class=\"small\">",
+            report.diagnostics.len()
+        );
         for d in report.diagnostics.iter().take(200) {
             let _ = write!(html, "<li>{}</li>", escape(d));
         }
         if report.diagnostics.len() > 200 {
-            let _ = write!(html, "<li>… and {} more</li>", report.diagnostics.len() - 200);
+            let _ = write!(
+                html,
+                "<li>… and {} more</li>",
+                report.diagnostics.len() - 200
+            );
         }
         html.push_str("</ul>");
     }
@@ -250,7 +273,11 @@ fn item_plot(q: &QuestionResult) -> String {
     let mut y = 2.0;
     for (i, option) in q.options.iter().enumerate() {
         let label: String = option.chars().take(24).collect();
-        let ellipsis = if option.chars().count() > 24 { "…" } else { "" };
+        let ellipsis = if option.chars().count() > 24 {
+            "…"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             "<text x=\"{x}\" y=\"{ty}\" font-size=\"9\" text-anchor=\"end\"><title>{full}</title>{label}{ellipsis}</text>",
@@ -259,7 +286,10 @@ fn item_plot(q: &QuestionResult) -> String {
             full = escape(option),
             label = escape(&label)
         );
-        for (value, colour, who) in [(q.simulated[i], SIMULATED_COLOUR, "simulated"), (q.human[i], HUMAN_COLOUR, "human")] {
+        for (value, colour, who) in [
+            (q.simulated[i], SIMULATED_COLOUR, "simulated"),
+            (q.human[i], HUMAN_COLOUR, "human"),
+        ] {
             let _ = write!(
                 out,
                 "<rect x=\"{label_width}\" y=\"{y}\" width=\"{w:.1}\" height=\"{h}\" fill=\"{colour}\"><title>{who}: {value:.3}</title></rect>",
@@ -293,10 +323,21 @@ mod tests {
         let human = vec![record("D", 0.8), record("R", 0.3)];
         let simulated = vec![record("D", 0.6), record("R", 0.5)];
         let report = compare(&simulated, &human, &CompareConfig::default()).unwrap();
-        let html = render("Test", &[Section { title: "one", report: &report, manifest: None }]);
+        let html = render(
+            "Test",
+            &[Section {
+                title: "one",
+                report: &report,
+                manifest: None,
+            }],
+        );
         assert!(html.contains("q&lt;1&gt;"));
         assert!(html.contains("Yes &amp; no"));
-        assert!(!html.contains("http://") || html.matches("http://").count() == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
+        assert!(
+            !html.contains("http://")
+                || html.matches("http://").count()
+                    == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+        );
         // One group chart plus two items in "worst" and two in "all".
         assert_eq!(html.matches("<svg").count(), 5);
     }

@@ -23,7 +23,10 @@ use crate::error::{Result, SurveyError};
 use crate::records::{read_jsonl, FieldReader};
 
 fn extension(path: &Path) -> String {
-    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -41,7 +44,12 @@ fn toml_tables(path: &Path, key: &str) -> Result<(Vec<(usize, Value)>, toml::Tab
     let mut tables = Vec::new();
     if let Some(value) = doc.get(key) {
         let toml::Value::Array(items) = value else {
-            return Err(SurveyError::invalid(path, 0, key, format!("must be an array of tables ([[{key}]])")));
+            return Err(SurveyError::invalid(
+                path,
+                0,
+                key,
+                format!("must be an array of tables ([[{key}]])"),
+            ));
         };
         // `toml::Table` keeps no spans; locate each `[[key]]` header in the text instead.
         let header = format!("[[{key}]]");
@@ -52,7 +60,8 @@ fn toml_tables(path: &Path, key: &str) -> Result<(Vec<(usize, Value)>, toml::Tab
             .map(|(i, _)| i + 1)
             .collect();
         for (i, item) in items.iter().enumerate() {
-            let json = serde_json::to_value(item).map_err(|e| SurveyError::invalid(path, 0, key, e.to_string()))?;
+            let json = serde_json::to_value(item)
+                .map_err(|e| SurveyError::invalid(path, 0, key, e.to_string()))?;
             tables.push((header_lines.get(i).copied().unwrap_or(0), json));
         }
     }
@@ -98,17 +107,32 @@ pub fn load_survey(path: &Path) -> Result<Survey> {
     let records = match extension(path).as_str() {
         "toml" => toml_tables(path, "question")?.0,
         "jsonl" => read_jsonl(path)?,
-        _ => return Err(SurveyError::UnknownFormat { path: path.into(), expected: ".toml or .jsonl" }),
+        _ => {
+            return Err(SurveyError::UnknownFormat {
+                path: path.into(),
+                expected: ".toml or .jsonl",
+            })
+        }
     };
     if records.is_empty() {
-        return Err(SurveyError::invalid(path, 0, "question", "the survey has no questions"));
+        return Err(SurveyError::invalid(
+            path,
+            0,
+            "question",
+            "the survey has no questions",
+        ));
     }
     let mut questions = Vec::new();
     let mut lines = BTreeMap::new();
     for (line, value) in &records {
         let question = question_from(path, *line, value)?;
         if let Some(first) = lines.insert(question.id.clone(), *line) {
-            return Err(SurveyError::invalid(path, *line, "id", format!("{:?} was already used on line {first}", question.id)));
+            return Err(SurveyError::invalid(
+                path,
+                *line,
+                "id",
+                format!("{:?} was already used on line {first}", question.id),
+            ));
         }
         questions.push(question);
     }
@@ -121,7 +145,10 @@ pub fn survey_to_toml(survey: &Survey) -> String {
     struct Doc<'a> {
         question: &'a [Question],
     }
-    toml::to_string(&Doc { question: &survey.questions }).expect("questions serialise to TOML")
+    toml::to_string(&Doc {
+        question: &survey.questions,
+    })
+    .expect("questions serialise to TOML")
 }
 
 fn persona_from(path: &Path, line: usize, value: &Value) -> Result<(Persona, f64)> {
@@ -140,7 +167,11 @@ fn persona_from(path: &Path, line: usize, value: &Value) -> Result<(Persona, f64
                     Value::String(s) => s.clone(),
                     Value::Number(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
-                    _ => return Err(fields.err(&format!("attributes.{name}"), "must be a string or number")),
+                    _ => {
+                        return Err(
+                            fields.err(&format!("attributes.{name}"), "must be a string or number")
+                        )
+                    }
                 };
                 attributes.insert(name.clone(), text);
             }
@@ -148,7 +179,14 @@ fn persona_from(path: &Path, line: usize, value: &Value) -> Result<(Persona, f64
         Some(_) => return Err(fields.err("attributes", "must be a table of name = value")),
     }
     let backstory = fields.optional_string("backstory")?;
-    Ok((Persona { id, attributes, backstory }, weight))
+    Ok((
+        Persona {
+            id,
+            attributes,
+            backstory,
+        },
+        weight,
+    ))
 }
 
 /// Reads a population from `.toml` (personas or marginals), `.jsonl` or `.csv`.
@@ -169,17 +207,28 @@ pub fn load_population(path: &Path) -> Result<Population> {
             .map(|(line, value)| persona_from(path, *line, value))
             .collect::<Result<Vec<_>>>()?,
         "csv" => demographic_table(path)?,
-        _ => return Err(SurveyError::UnknownFormat { path: path.into(), expected: ".toml, .jsonl or .csv" }),
+        _ => {
+            return Err(SurveyError::UnknownFormat {
+                path: path.into(),
+                expected: ".toml, .jsonl or .csv",
+            })
+        }
     };
     if members.is_empty() {
-        return Err(SurveyError::invalid(path, 0, "persona", "the population has no personas"));
+        return Err(SurveyError::invalid(
+            path,
+            0,
+            "persona",
+            "the population has no personas",
+        ));
     }
     Population::new(members).map_err(|e| SurveyError::invalid(path, 0, "id", e.to_string()))
 }
 
 /// A population with one persona per row of a demographic table (CSV with a header).
 fn demographic_table(path: &Path) -> Result<Vec<(Persona, f64)>> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| SurveyError::io(path, std::io::Error::other(e)))?;
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| SurveyError::io(path, std::io::Error::other(e)))?;
     let headers = reader
         .headers()
         .map_err(|e| SurveyError::invalid(path, 1, "-", format!("malformed CSV header: {e}")))?
@@ -197,9 +246,19 @@ fn demographic_table(path: &Path) -> Result<Vec<(Persona, f64)>> {
             match name {
                 "id" => id = Some(value.to_string()),
                 "weight" => {
-                    weight = value.trim().parse::<f64>().ok().filter(|w| w.is_finite() && *w >= 0.0).ok_or_else(|| {
-                        SurveyError::invalid(path, line, "weight", format!("{value:?} is not a non-negative number"))
-                    })?
+                    weight = value
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|w| w.is_finite() && *w >= 0.0)
+                        .ok_or_else(|| {
+                            SurveyError::invalid(
+                                path,
+                                line,
+                                "weight",
+                                format!("{value:?} is not a non-negative number"),
+                            )
+                        })?
                 }
                 "backstory" => backstory = (!value.is_empty()).then(|| value.to_string()),
                 _ => {
@@ -209,9 +268,21 @@ fn demographic_table(path: &Path) -> Result<Vec<(Persona, f64)>> {
         }
         let id = id.unwrap_or_else(|| attributes.values().cloned().collect::<Vec<_>>().join(" / "));
         if id.trim().is_empty() {
-            return Err(SurveyError::invalid(path, line, "id", "is empty and there are no attributes to name the persona"));
+            return Err(SurveyError::invalid(
+                path,
+                line,
+                "id",
+                "is empty and there are no attributes to name the persona",
+            ));
         }
-        members.push((Persona { id, attributes, backstory }, weight));
+        members.push((
+            Persona {
+                id,
+                attributes,
+                backstory,
+            },
+            weight,
+        ));
     }
     Ok(members)
 }
@@ -243,7 +314,14 @@ pub fn sample_from_marginals(marginals: &Marginals, n: usize, seed: u64) -> Vec<
                 }
                 attributes.insert(name.clone(), chosen.clone());
             }
-            (Persona { id: format!("p{i:04}"), attributes, backstory: None }, 1.0)
+            (
+                Persona {
+                    id: format!("p{i:04}"),
+                    attributes,
+                    backstory: None,
+                },
+                1.0,
+            )
         })
         .collect()
 }
@@ -251,34 +329,75 @@ pub fn sample_from_marginals(marginals: &Marginals, n: usize, seed: u64) -> Vec<
 fn marginals_from_toml(path: &Path, doc: &toml::Table) -> Result<Population> {
     let n = match doc.get("n") {
         Some(toml::Value::Integer(n)) if *n > 0 => *n as usize,
-        _ => return Err(SurveyError::invalid(path, 0, "n", "a marginals file needs `n`, a positive integer")),
+        _ => {
+            return Err(SurveyError::invalid(
+                path,
+                0,
+                "n",
+                "a marginals file needs `n`, a positive integer",
+            ))
+        }
     };
     let seed = match doc.get("seed") {
         Some(toml::Value::Integer(s)) if *s >= 0 => *s as u64,
-        _ => return Err(SurveyError::invalid(path, 0, "seed", "a marginals file needs `seed`, a non-negative integer")),
+        _ => {
+            return Err(SurveyError::invalid(
+                path,
+                0,
+                "seed",
+                "a marginals file needs `seed`, a non-negative integer",
+            ))
+        }
     };
     let Some(toml::Value::Table(table)) = doc.get("marginals") else {
-        return Err(SurveyError::invalid(path, 0, "marginals", "must be a table of attribute tables"));
+        return Err(SurveyError::invalid(
+            path,
+            0,
+            "marginals",
+            "must be a table of attribute tables",
+        ));
     };
     let mut marginals = Marginals::default();
     for (name, values) in table {
         let toml::Value::Table(values) = values else {
-            return Err(SurveyError::invalid(path, 0, format!("marginals.{name}"), "must be a table of value = weight"));
+            return Err(SurveyError::invalid(
+                path,
+                0,
+                format!("marginals.{name}"),
+                "must be a table of value = weight",
+            ));
         };
         let mut entries = Vec::new();
         for (value, weight) in values {
             let weight = match weight {
                 toml::Value::Float(w) => *w,
                 toml::Value::Integer(w) => *w as f64,
-                _ => return Err(SurveyError::invalid(path, 0, format!("marginals.{name}.{value}"), "must be a number")),
+                _ => {
+                    return Err(SurveyError::invalid(
+                        path,
+                        0,
+                        format!("marginals.{name}.{value}"),
+                        "must be a number",
+                    ))
+                }
             };
             if !weight.is_finite() || weight < 0.0 {
-                return Err(SurveyError::invalid(path, 0, format!("marginals.{name}.{value}"), "must be a non-negative number"));
+                return Err(SurveyError::invalid(
+                    path,
+                    0,
+                    format!("marginals.{name}.{value}"),
+                    "must be a non-negative number",
+                ));
             }
             entries.push((value.clone(), weight));
         }
         if entries.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
-            return Err(SurveyError::invalid(path, 0, format!("marginals.{name}"), "needs at least one positive weight"));
+            return Err(SurveyError::invalid(
+                path,
+                0,
+                format!("marginals.{name}"),
+                "needs at least one positive weight",
+            ));
         }
         marginals.attributes.insert(name.clone(), entries);
     }
@@ -317,7 +436,10 @@ mod tests {
         );
         let survey = load_survey(&path).unwrap();
         assert_eq!(survey.questions[0].refusal, vec![2]);
-        let (_d, path) = write("s.jsonl", "{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",\"b\"]}\n");
+        let (_d, path) = write(
+            "s.jsonl",
+            "{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",\"b\"]}\n",
+        );
         assert_eq!(load_survey(&path).unwrap().questions.len(), 1);
         let again = survey_to_toml(&survey);
         let (_d, path) = write("again.toml", &again);
@@ -337,11 +459,27 @@ mod tests {
             "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\n\n[[question]]\nid = \"q2\"\noptions = [\"a\", \"b\"]\n",
             ":6: field `text`: is missing",
         );
-        check("b.toml", "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\"]\n", ":1: field `options`");
-        check("c.toml", "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\nordinal = [1]\n", "field `ordinal`");
+        check(
+            "b.toml",
+            "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\"]\n",
+            ":1: field `options`",
+        );
+        check(
+            "c.toml",
+            "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\nordinal = [1]\n",
+            "field `ordinal`",
+        );
         check("d.jsonl", "{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",\"b\"]}\n{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",\"b\"]}\n", ":2: field `id`: \"q1\" was already used on line 1");
-        check("e.toml", "[[question]\nid=1", ":1: field `-`: not valid TOML");
-        check("f.jsonl", "{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",2]}", "field `options[1]`: must be a string");
+        check(
+            "e.toml",
+            "[[question]\nid=1",
+            ":1: field `-`: not valid TOML",
+        );
+        check(
+            "f.jsonl",
+            "{\"id\":\"q1\",\"text\":\"t\",\"options\":[\"a\",2]}",
+            "field `options[1]`: must be a string",
+        );
     }
 
     #[test]
@@ -353,7 +491,10 @@ mod tests {
         let population = load_population(&path).unwrap();
         assert_eq!(population.members[0].1, 2.0);
         assert_eq!(population.members[1].0.attributes["party"], "Republican");
-        let (_d, path) = write("p.csv", "party,sex,weight\nDemocrat,Female,3\nRepublican,Male,1\n");
+        let (_d, path) = write(
+            "p.csv",
+            "party,sex,weight\nDemocrat,Female,3\nRepublican,Male,1\n",
+        );
         let population = load_population(&path).unwrap();
         assert_eq!(population.members[0].0.id, "Democrat / Female");
         assert_eq!(population.members[0].1, 3.0);
@@ -368,10 +509,16 @@ mod tests {
         assert!(message.contains("p.csv:3: field `weight`"), "{message}");
         let (_d, path) = write("p.jsonl", "{\"id\":\"a\",\"attributes\":{\"age\":[1]}}\n");
         let message = load_population(&path).unwrap_err().to_string();
-        assert!(message.contains("p.jsonl:1: field `attributes.age`"), "{message}");
+        assert!(
+            message.contains("p.jsonl:1: field `attributes.age`"),
+            "{message}"
+        );
         let (_d, path) = write("p.toml", "[[persona]]\nweight = 1.0\n");
         let message = load_population(&path).unwrap_err().to_string();
-        assert!(message.contains("p.toml:1: field `id`: is missing"), "{message}");
+        assert!(
+            message.contains("p.toml:1: field `id`: is missing"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -381,7 +528,11 @@ mod tests {
         let a = load_population(&path).unwrap();
         let b = load_population(&path).unwrap();
         assert_eq!(a, b);
-        let democrats = a.members.iter().filter(|(p, _)| p.attributes["party"] == "Democrat").count();
+        let democrats = a
+            .members
+            .iter()
+            .filter(|(p, _)| p.attributes["party"] == "Democrat")
+            .count();
         // Binomial(2000, 0.75): sd ≈ 19; 1500 ± 100 is more than 5 sd.
         assert!((democrats as i64 - 1500).abs() < 100, "{democrats}");
     }

@@ -10,9 +10,9 @@
 
 pub mod compare;
 pub mod error;
+pub mod html;
 pub mod import;
 pub mod instruments;
-pub mod html;
 pub mod metrics;
 mod parquet_out;
 pub mod records;

@@ -71,7 +71,7 @@ pub fn similarity_wd(p: &[f64], q: &[f64], ordinal: &[f64]) -> Option<f64> {
     let min = ordinal.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = ordinal.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let range = max - min;
-    if !(range > 0.0) || !range.is_finite() {
+    if !range.is_finite() || range <= 0.0 {
         return None;
     }
     Some(1.0 - wasserstein_1d(p, q, ordinal) / range)
@@ -115,7 +115,12 @@ pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if n_pos == 0 || n_neg == 0 {
         return None;
     }
-    let rank_sum: f64 = ranks.iter().zip(labels).filter(|(_, l)| **l).map(|(r, _)| r).sum();
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l)
+        .map(|(r, _)| r)
+        .sum();
     let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
     Some(u / (n_pos * n_neg) as f64)
 }
@@ -192,7 +197,11 @@ pub struct BootstrapConfig {
 
 impl Default for BootstrapConfig {
     fn default() -> Self {
-        Self { n_resamples: 1000, level: 0.95, seed: 0 }
+        Self {
+            n_resamples: 1000,
+            level: 0.95,
+            seed: 0,
+        }
     }
 }
 
@@ -241,7 +250,11 @@ pub fn split_half(
 ) -> Option<ItemMetrics> {
     let mut respondents: Vec<usize> = Vec::new();
     for (option, count) in counts.iter().enumerate() {
-        let whole = if count.is_finite() && *count > 0.0 { count.round() as usize } else { 0 };
+        let whole = if count.is_finite() && *count > 0.0 {
+            count.round() as usize
+        } else {
+            0
+        };
         respondents.extend(std::iter::repeat_n(option, whole));
     }
     if respondents.len() < 2 || n_splits == 0 {
@@ -250,7 +263,12 @@ pub fn split_half(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let k = counts.len();
     let half = respondents.len() / 2;
-    let mut sums = ItemMetrics { similarity_js: 0.0, similarity_wd: None, tv: 0.0, kl: 0.0 };
+    let mut sums = ItemMetrics {
+        similarity_js: 0.0,
+        similarity_wd: None,
+        tv: 0.0,
+        kl: 0.0,
+    };
     let mut wd_sum = 0.0;
     for _ in 0..n_splits {
         respondents.shuffle(&mut rng);
@@ -332,10 +350,19 @@ mod tests {
     #[test]
     fn wasserstein_by_hand() {
         // All mass moves from position 0 to position 2: W₁ = 2, range 2, similarity 0.
-        close(wasserstein_1d(&[1.0, 0.0, 0.0], &[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]), 2.0);
-        close(similarity_wd(&[1.0, 0.0, 0.0], &[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]).unwrap(), 0.0);
+        close(
+            wasserstein_1d(&[1.0, 0.0, 0.0], &[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]),
+            2.0,
+        );
+        close(
+            similarity_wd(&[1.0, 0.0, 0.0], &[0.0, 0.0, 1.0], &[0.0, 1.0, 2.0]).unwrap(),
+            0.0,
+        );
         // Half the mass moves one step: W₁ = 0.5, similarity 1 − 0.5/2 = 0.75.
-        close(similarity_wd(&[1.0, 0.0, 0.0], &[0.5, 0.5, 0.0], &[0.0, 1.0, 2.0]).unwrap(), 0.75);
+        close(
+            similarity_wd(&[1.0, 0.0, 0.0], &[0.5, 0.5, 0.0], &[0.0, 1.0, 2.0]).unwrap(),
+            0.75,
+        );
         // Unsorted positions (OpinionQA's "about the same" = 1.5 listed last): the same answer.
         let w = wasserstein_1d(&[1.0, 0.0, 0.0], &[0.0, 0.0, 1.0], &[1.0, 2.0, 1.5]);
         close(w, 0.5);
@@ -355,7 +382,10 @@ mod tests {
     #[test]
     fn auc_by_hand() {
         // Positives 0.9, 0.4; negatives 0.5, 0.1: pairs won 1+1+0+1 = 3 of 4.
-        close(auc(&[0.9, 0.4, 0.5, 0.1], &[true, true, false, false]).unwrap(), 0.75);
+        close(
+            auc(&[0.9, 0.4, 0.5, 0.1], &[true, true, false, false]).unwrap(),
+            0.75,
+        );
         // A tie counts one half.
         close(auc(&[0.5, 0.5], &[true, false]).unwrap(), 0.5);
         assert_eq!(auc(&[0.5, 0.5], &[true, true]), None);
@@ -363,17 +393,26 @@ mod tests {
 
     #[test]
     fn spearman_by_hand() {
-        close(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap(), 1.0);
+        close(
+            spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap(),
+            1.0,
+        );
         close(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap(), -1.0);
         // Ranks x = (1,2,3,4), y = (1,3,2,4): d² = 0+1+1+0 = 2, ρ = 1 − 6·2/(4·15) = 0.8.
-        close(spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap(), 0.8);
+        close(
+            spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap(),
+            0.8,
+        );
         assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
     }
 
     #[test]
     fn bootstrap_is_seeded_and_brackets_the_mean() {
         let values: Vec<f64> = (0..50).map(|i| i as f64 / 50.0).collect();
-        let config = BootstrapConfig { seed: 7, ..Default::default() };
+        let config = BootstrapConfig {
+            seed: 7,
+            ..Default::default()
+        };
         let a = bootstrap_mean(&values, &config).unwrap();
         let b = bootstrap_mean(&values, &config).unwrap();
         assert_eq!(a, b);

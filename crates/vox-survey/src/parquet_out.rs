@@ -14,7 +14,10 @@ use crate::run::ResponseRecord;
 
 /// Writes `responses` to `path` (replacing it atomically).
 pub fn write_responses(path: &Path, responses: &[ResponseRecord]) -> Result<()> {
-    let fail = |message: String| SurveyError::Parquet { path: path.into(), message };
+    let fail = |message: String| SurveyError::Parquet {
+        path: path.into(),
+        message,
+    };
     let strings = |f: &dyn Fn(&ResponseRecord) -> Option<&str>| -> ArrayRef {
         Arc::new(responses.iter().map(f).collect::<StringArray>())
     };
@@ -38,7 +41,9 @@ pub fn write_responses(path: &Path, responses: &[ResponseRecord]) -> Result<()> 
     let columns: Vec<ArrayRef> = vec![
         strings(&|r| Some(r.persona_id.as_str())),
         strings(&|r| Some(r.group.as_str())),
-        Arc::new(Float64Array::from(responses.iter().map(|r| r.weight).collect::<Vec<f64>>())),
+        Arc::new(Float64Array::from(
+            responses.iter().map(|r| r.weight).collect::<Vec<f64>>(),
+        )),
         strings(&|r| Some(r.question_id.as_str())),
         strings(&|r| Some(r.method.as_str())),
         Arc::new(options.finish()),
@@ -53,8 +58,16 @@ pub fn write_responses(path: &Path, responses: &[ResponseRecord]) -> Result<()> 
         Field::new("weight", DataType::Float64, false),
         Field::new("question_id", DataType::Utf8, false),
         Field::new("method", DataType::Utf8, false),
-        Field::new("options", DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), false),
-        Field::new("distribution", DataType::List(Arc::new(Field::new("item", DataType::Float64, true))), true),
+        Field::new(
+            "options",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            false,
+        ),
+        Field::new(
+            "distribution",
+            DataType::List(Arc::new(Field::new("item", DataType::Float64, true))),
+            true,
+        ),
         Field::new("raw", DataType::Utf8, true),
         Field::new("error", DataType::Utf8, true),
         Field::new("key", DataType::Utf8, false),
@@ -90,7 +103,11 @@ mod tests {
             error: None,
             key: "k".into(),
         };
-        write_responses(&path, &[record("p1", Some(vec![0.5, 0.5])), record("p2", None)]).unwrap();
+        write_responses(
+            &path,
+            &[record("p1", Some(vec![0.5, 0.5])), record("p2", None)],
+        )
+        .unwrap();
         let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
         assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
     }

@@ -40,7 +40,12 @@ impl<'a> FieldReader<'a> {
     pub fn parse_object(path: &'a Path, line: usize, value: &'a Value) -> Result<Self> {
         match value.as_object() {
             Some(object) => Ok(Self { path, line, object }),
-            None => Err(SurveyError::invalid(path, line, "-", "expected a JSON object")),
+            None => Err(SurveyError::invalid(
+                path,
+                line,
+                "-",
+                "expected a JSON object",
+            )),
         }
     }
 
@@ -151,9 +156,7 @@ pub fn read_distributions(path: &Path) -> Result<Vec<DistributionRecord>> {
             counts: fields.optional_numbers("counts")?,
         };
         let record = check_record(record, &fields)?;
-        if let Some(first) =
-            seen.insert((record.question_id.clone(), record.group.clone()), line)
-        {
+        if let Some(first) = seen.insert((record.question_id.clone(), record.group.clone()), line) {
             return Err(fields.err(
                 "question_id",
                 format!(
@@ -165,7 +168,12 @@ pub fn read_distributions(path: &Path) -> Result<Vec<DistributionRecord>> {
         records.push(record);
     }
     if records.is_empty() {
-        return Err(SurveyError::invalid(path, 0, "-", "the file holds no distributions"));
+        return Err(SurveyError::invalid(
+            path,
+            0,
+            "-",
+            "the file holds no distributions",
+        ));
     }
     Ok(records)
 }
@@ -202,7 +210,10 @@ fn check_record(
     }
     if let Some(counts) = &record.counts {
         if counts.len() != k {
-            return Err(fields.err("counts", format!("has {} values for {k} options", counts.len())));
+            return Err(fields.err(
+                "counts",
+                format!("has {} values for {k} options", counts.len()),
+            ));
         }
         if let Some(i) = counts.iter().position(|c| *c < 0.0) {
             return Err(fields.err(&format!("counts[{i}]"), "must not be negative"));
@@ -217,9 +228,8 @@ fn check_record(
 
 /// Writes records as JSONL, one per line.
 pub fn write_distributions(path: &Path, records: &[DistributionRecord]) -> Result<()> {
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(path).map_err(|e| SurveyError::io(path, e))?,
-    );
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| SurveyError::io(path, e))?);
     for record in records {
         let line = serde_json::to_string(record).expect("records serialise");
         writeln!(out, "{line}").map_err(|e| SurveyError::io(path, e))?;
@@ -256,7 +266,10 @@ mod tests {
             let message = read(text).unwrap_err().to_string();
             assert!(message.contains(expected), "{message:?} lacks {expected:?}");
         };
-        check(r#"{"group":"A","options":["x","y"],"distribution":[0.5,0.5]}"#, ":1: field `question_id`: is missing");
+        check(
+            r#"{"group":"A","options":["x","y"],"distribution":[0.5,0.5]}"#,
+            ":1: field `question_id`: is missing",
+        );
         check(
             "\n{\"question_id\":\"q\",\"group\":\"A\",\"options\":[\"x\",\"y\"],\"distribution\":[0.5]}",
             ":2: field `distribution`: has 1 values for 2 options",

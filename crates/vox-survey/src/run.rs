@@ -209,8 +209,17 @@ pub fn group_of(persona: &Persona, group_by: &[String]) -> String {
 }
 
 /// The prompt for one persona × question.
-pub fn build_prompt(template: &PromptTemplate, persona: &Persona, question: &Question, method: Method) -> Result<Prompt> {
-    let (system, user) = template.render(persona, question, &method.instructions(question.options.len()))?;
+pub fn build_prompt(
+    template: &PromptTemplate,
+    persona: &Persona,
+    question: &Question,
+    method: Method,
+) -> Result<Prompt> {
+    let (system, user) = template.render(
+        persona,
+        question,
+        &method.instructions(question.options.len()),
+    )?;
     let mut messages = Vec::new();
     if let Some(system) = system {
         messages.push(ChatMessage::new(Role::System, system));
@@ -219,10 +228,18 @@ pub fn build_prompt(template: &PromptTemplate, persona: &Persona, question: &Que
     Ok(Prompt::Chat(messages))
 }
 
-fn cache_key(model_id: &str, prompt: &Prompt, question: &Question, config: &RunConfig, sample_seed: u64) -> String {
+fn cache_key(
+    model_id: &str,
+    prompt: &Prompt,
+    question: &Question,
+    config: &RunConfig,
+    sample_seed: u64,
+) -> String {
     let params = match config.method {
         Method::Logprob => serde_json::json!({"method": "logprob"}),
-        Method::Verbal => serde_json::json!({"method": "verbal", "max_tokens": config.verbal_max_tokens, "sampling": "greedy"}),
+        Method::Verbal => {
+            serde_json::json!({"method": "verbal", "max_tokens": config.verbal_max_tokens, "sampling": "greedy"})
+        }
         Method::Sample => serde_json::json!({
             "method": "sample", "n": config.n_samples, "temperature": config.temperature, "seed": sample_seed
         }),
@@ -244,11 +261,16 @@ pub fn parse_verbal(text: &str, n_options: usize) -> std::result::Result<Vec<f64
     let mut values = vec![0.0; n_options];
     let mut found = 0;
     for line in text.lines() {
-        let line = line.trim().trim_start_matches(['-', '*', ' ']).trim_start_matches("Option ");
+        let line = line
+            .trim()
+            .trim_start_matches(['-', '*', ' '])
+            .trim_start_matches("Option ");
         let mut chars = line.chars();
         let Some(letter) = chars.next() else { continue };
         let separator = chars.next();
-        if !letter.is_ascii_uppercase() || !matches!(separator, Some(':' | '.' | ')' | ' ' | '-' | '=')) {
+        if !letter.is_ascii_uppercase()
+            || !matches!(separator, Some(':' | '.' | ')' | ' ' | '-' | '='))
+        {
             continue;
         }
         let index = (letter as u8 - b'A') as usize;
@@ -267,8 +289,11 @@ pub fn parse_verbal(text: &str, n_options: usize) -> std::result::Result<Vec<f64
         }
     }
     let total: f64 = values.iter().sum();
-    if found == 0 || !(total > 0.0) {
-        return Err(format!("no option percentages found in {:?}", truncate(text, 200)));
+    if found == 0 || total.is_nan() || total <= 0.0 {
+        return Err(format!(
+            "no option percentages found in {:?}",
+            truncate(text, 200)
+        ));
     }
     Ok(values.iter().map(|v| v / total).collect())
 }
@@ -288,12 +313,18 @@ pub fn parse_choice(text: &str, options: &[String]) -> Option<usize> {
         }
     }
     let lower = text.to_lowercase();
-    options.iter().position(|o| !o.is_empty() && lower.starts_with(&o.to_lowercase()))
+    options
+        .iter()
+        .position(|o| !o.is_empty() && lower.starts_with(&o.to_lowercase()))
 }
 
 fn truncate(text: &str, n: usize) -> String {
     text.chars().take(n).collect()
 }
+
+/// An elicited answer: the distribution over all options (`None` on failure), the generated
+/// text, and a note on a failure or partial parse.
+type Answer = (Option<Vec<f64>>, Option<String>, Option<String>);
 
 /// Asks one persona one question. Model errors that concern only this call (a parse failure)
 /// are recorded in the entry; errors of the backend itself are returned.
@@ -303,15 +334,18 @@ fn ask(
     question: &Question,
     config: &RunConfig,
     sample_seed: u64,
-) -> Result<(Option<Vec<f64>>, Option<String>, Option<String>)> {
+) -> Result<Answer> {
     let k = question.options.len();
     let model_error = |e: vox_lm::LmError| SurveyError::Model(e.to_string());
     match config.method {
         Method::Logprob => {
             let letters: Vec<String> = (0..k).map(option_letter).collect();
-            let logprobs = model.next_token_logprobs(prompt, &letters).map_err(model_error)?;
-            let distribution = Distribution::from_logprobs(&logprobs)
-                .map_err(|e| SurveyError::Model(format!("option log-probabilities unusable: {e}")))?;
+            let logprobs = model
+                .next_token_logprobs(prompt, &letters)
+                .map_err(model_error)?;
+            let distribution = Distribution::from_logprobs(&logprobs).map_err(|e| {
+                SurveyError::Model(format!("option log-probabilities unusable: {e}"))
+            })?;
             Ok((Some(distribution.probs().to_vec()), None, None))
         }
         Method::Verbal => {
@@ -335,7 +369,11 @@ fn ask(
                 let request = GenerateRequest {
                     prompt: prompt.clone(),
                     max_tokens: 6,
-                    sampling: Sampling { temperature: config.temperature, top_p: 1.0, seed: sample_seed.wrapping_add(draw as u64) },
+                    sampling: Sampling {
+                        temperature: config.temperature,
+                        top_p: 1.0,
+                        seed: sample_seed.wrapping_add(draw as u64),
+                    },
                     stop: vec!["\n".into()],
                 };
                 let generation = model.generate(&request).map_err(model_error)?;
@@ -346,10 +384,18 @@ fn ask(
                 texts.push(generation.text);
             }
             let raw = Some(serde_json::to_string(&texts).expect("strings serialise"));
-            let note = (invalid > 0).then(|| format!("{invalid} of {} draws named no option", config.n_samples));
+            let note = (invalid > 0)
+                .then(|| format!("{invalid} of {} draws named no option", config.n_samples));
             match Distribution::from_weights(&counts) {
                 Ok(d) => Ok((Some(d.probs().to_vec()), raw, note)),
-                Err(_) => Ok((None, raw, Some(format!("none of {} draws named an option", config.n_samples)))),
+                Err(_) => Ok((
+                    None,
+                    raw,
+                    Some(format!(
+                        "none of {} draws named an option",
+                        config.n_samples
+                    )),
+                )),
             }
         }
     }
@@ -365,8 +411,12 @@ fn open_journal(path: &Path) -> Result<(HashMap<String, JournalEntry>, std::fs::
             None => 0,
         };
         if complete < text.len() {
-            let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| SurveyError::io(path, e))?;
-            file.set_len(complete as u64).map_err(|e| SurveyError::io(path, e))?;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| SurveyError::io(path, e))?;
+            file.set_len(complete as u64)
+                .map_err(|e| SurveyError::io(path, e))?;
         }
         for (index, line) in text[..complete].lines().enumerate() {
             let line = line.map_err(|e| SurveyError::io(path, e))?;
@@ -379,7 +429,11 @@ fn open_journal(path: &Path) -> Result<(HashMap<String, JournalEntry>, std::fs::
             entries.insert(entry.key.clone(), entry);
         }
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SurveyError::io(path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| SurveyError::io(path, e))?;
     Ok((entries, file))
 }
 
@@ -388,7 +442,9 @@ fn open_journal(path: &Path) -> Result<(HashMap<String, JournalEntry>, std::fs::
 fn substantive(question: &Question, distribution: &[f64]) -> Option<Vec<f64>> {
     let keep = question.substantive_options();
     let values: Vec<f64> = keep.iter().map(|&i| distribution[i]).collect();
-    Distribution::from_weights(&values).ok().map(|d| d.probs().to_vec())
+    Distribution::from_weights(&values)
+        .ok()
+        .map(|d| d.probs().to_vec())
 }
 
 /// Paths of a run directory's files.
@@ -438,14 +494,21 @@ pub fn run_survey(
     let (mut journal, mut journal_file) = open_journal(&paths.journal)?;
     let model_id = model.model_id();
     let wanted = |group: &str, question: &Question| {
-        config.only.as_ref().is_none_or(|only| only.contains(&(group.to_string(), question.id.clone())))
+        config
+            .only
+            .as_ref()
+            .is_none_or(|only| only.contains(&(group.to_string(), question.id.clone())))
     };
     let total = population
         .members
         .iter()
         .map(|(p, _)| {
             let group = group_of(p, &config.group_by);
-            survey.questions.iter().filter(|q| wanted(&group, q)).count()
+            survey
+                .questions
+                .iter()
+                .filter(|q| wanted(&group, q))
+                .count()
         })
         .sum();
     let (mut done, mut reused, mut computed) = (0, 0, 0);
@@ -462,7 +525,8 @@ pub fn run_survey(
                     entry.clone()
                 }
                 None => {
-                    let (distribution, raw, error) = ask(model, &prompt, question, config, sample_seed)?;
+                    let (distribution, raw, error) =
+                        ask(model, &prompt, question, config, sample_seed)?;
                     let entry = JournalEntry {
                         key: key.clone(),
                         persona_id: persona.id.clone(),
@@ -482,11 +546,18 @@ pub fn run_survey(
                     entry
                 }
             };
-            let options: Vec<String> = question.substantive_options().iter().map(|&i| question.options[i].clone()).collect();
+            let options: Vec<String> = question
+                .substantive_options()
+                .iter()
+                .map(|&i| question.options[i].clone())
+                .collect();
             let (distribution, error) = match &entry.distribution {
                 Some(d) => match substantive(question, d) {
                     Some(s) => (Some(s), entry.error.clone()),
-                    None => (None, Some("all probability fell on refusal options".to_string())),
+                    None => (
+                        None,
+                        Some("all probability fell on refusal options".to_string()),
+                    ),
                 },
                 None => (None, entry.error.clone()),
             };
@@ -503,10 +574,17 @@ pub fn run_survey(
                 key,
             });
             done += 1;
-            progress(Progress { done, total, reused });
+            progress(Progress {
+                done,
+                total,
+                reused,
+            });
         }
     }
-    let n_failed = responses.iter().filter(|r| r.distribution.is_none()).count();
+    let n_failed = responses
+        .iter()
+        .filter(|r| r.distribution.is_none())
+        .count();
     write_outputs(&paths, survey, &responses)?;
     let manifest = RunManifest {
         vox_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -536,7 +614,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Group distributions: the population-weighted mixture of persona distributions, per
 /// question × group, skipping failed items.
-pub fn group_distributions(survey: &Survey, responses: &[ResponseRecord]) -> Vec<DistributionRecord> {
+pub fn group_distributions(
+    survey: &Survey,
+    responses: &[ResponseRecord],
+) -> Vec<DistributionRecord> {
     let mut groups: Vec<&str> = Vec::new();
     for r in responses {
         if !groups.contains(&r.group.as_str()) {
@@ -545,21 +626,34 @@ pub fn group_distributions(survey: &Survey, responses: &[ResponseRecord]) -> Vec
     }
     let mut by_key: BTreeMap<(&str, &str), Vec<&ResponseRecord>> = BTreeMap::new();
     for r in responses {
-        by_key.entry((r.question_id.as_str(), r.group.as_str())).or_default().push(r);
+        by_key
+            .entry((r.question_id.as_str(), r.group.as_str()))
+            .or_default()
+            .push(r);
     }
     let mut out = Vec::new();
     for question in &survey.questions {
         let keep = question.substantive_options();
-        let ordinal = question.ordinal.as_ref().map(|o| keep.iter().map(|&i| o[i]).collect::<Vec<f64>>());
+        let ordinal = question
+            .ordinal
+            .as_ref()
+            .map(|o| keep.iter().map(|&i| o[i]).collect::<Vec<f64>>());
         for group in &groups {
-            let Some(members) = by_key.get(&(question.id.as_str(), *group)) else { continue };
+            let Some(members) = by_key.get(&(question.id.as_str(), *group)) else {
+                continue;
+            };
             let parts: Vec<(f64, Distribution)> = members
                 .iter()
                 .filter_map(|r| {
-                    r.distribution.as_ref().and_then(|d| Distribution::from_weights(d).ok()).map(|d| (r.weight, d))
+                    r.distribution
+                        .as_ref()
+                        .and_then(|d| Distribution::from_weights(d).ok())
+                        .map(|d| (r.weight, d))
                 })
                 .collect();
-            let Ok(mixture) = Distribution::mixture(parts.iter().map(|(w, d)| (*w, d))) else { continue };
+            let Ok(mixture) = Distribution::mixture(parts.iter().map(|(w, d)| (*w, d))) else {
+                continue;
+            };
             out.push(DistributionRecord {
                 question_id: question.id.clone(),
                 group: group.to_string(),
@@ -583,7 +677,8 @@ fn write_outputs(paths: &RunPaths, survey: &Survey, responses: &[ResponseRecord]
     crate::parquet_out::write_responses(&paths.responses_parquet, responses)?;
     let tmp = paths.distributions.with_extension("tmp");
     write_distributions(&tmp, &group_distributions(survey, responses))?;
-    std::fs::rename(&tmp, &paths.distributions).map_err(|e| SurveyError::io(&paths.distributions, e))
+    std::fs::rename(&tmp, &paths.distributions)
+        .map_err(|e| SurveyError::io(&paths.distributions, e))
 }
 
 /// Reads a run's `responses.jsonl`.
@@ -595,7 +690,10 @@ pub fn read_responses(path: &Path) -> Result<Vec<ResponseRecord>> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).map_err(|e| SurveyError::invalid(path, index + 1, "-", e.to_string()))?);
+        out.push(
+            serde_json::from_str(&line)
+                .map_err(|e| SurveyError::invalid(path, index + 1, "-", e.to_string()))?,
+        );
     }
     Ok(out)
 }
@@ -604,7 +702,7 @@ pub fn read_responses(path: &Path) -> Result<Vec<ResponseRecord>> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use vox_lm::{Generation, FinishReason, LmError, OptionScores, ScoreRequest};
+    use vox_lm::{FinishReason, Generation, LmError, OptionScores, ScoreRequest};
 
     /// A fake model for protocol tests: letter logprobs favour `A`, generation echoes a fixed
     /// text. The end-to-end tests in `crates/vox/tests/` use the real embedded model.
@@ -619,21 +717,46 @@ mod tests {
         }
         fn generate(&self, _: &GenerateRequest) -> std::result::Result<Generation, LmError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            Ok(Generation { text: self.text.clone(), n_prompt_tokens: 1, n_generated_tokens: 1, finish: FinishReason::Stop })
+            Ok(Generation {
+                text: self.text.clone(),
+                n_prompt_tokens: 1,
+                n_generated_tokens: 1,
+                finish: FinishReason::Stop,
+            })
         }
         fn score_options(&self, _: &ScoreRequest) -> std::result::Result<OptionScores, LmError> {
             Err(LmError::Unsupported("scoring"))
         }
-        fn next_token_logprobs(&self, _: &Prompt, candidates: &[String]) -> std::result::Result<Vec<f64>, LmError> {
+        fn next_token_logprobs(
+            &self,
+            _: &Prompt,
+            candidates: &[String],
+        ) -> std::result::Result<Vec<f64>, LmError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            Ok(candidates.iter().enumerate().map(|(i, _)| -(i as f64)).collect())
+            Ok(candidates
+                .iter()
+                .enumerate()
+                .map(|(i, _)| -(i as f64))
+                .collect())
         }
     }
 
     fn survey() -> Survey {
         Survey::new(vec![
-            Question { id: "q1".into(), text: "Agree?".into(), options: vec!["Yes".into(), "No".into(), "Refused".into()], ordinal: Some(vec![0.0, 1.0, 2.0]), refusal: vec![2] },
-            Question { id: "q2".into(), text: "Like?".into(), options: vec!["Yes".into(), "No".into()], ordinal: None, refusal: vec![] },
+            Question {
+                id: "q1".into(),
+                text: "Agree?".into(),
+                options: vec!["Yes".into(), "No".into(), "Refused".into()],
+                ordinal: Some(vec![0.0, 1.0, 2.0]),
+                refusal: vec![2],
+            },
+            Question {
+                id: "q2".into(),
+                text: "Like?".into(),
+                options: vec!["Yes".into(), "No".into()],
+                ordinal: None,
+                refusal: vec![],
+            },
         ])
         .unwrap()
     }
@@ -641,7 +764,12 @@ mod tests {
     fn population() -> Population {
         let persona = |id: &str, party: &str, sex: &str| Persona {
             id: id.into(),
-            attributes: [("party".to_string(), party.to_string()), ("sex".to_string(), sex.to_string())].into_iter().collect(),
+            attributes: [
+                ("party".to_string(), party.to_string()),
+                ("sex".to_string(), sex.to_string()),
+            ]
+            .into_iter()
+            .collect(),
             backstory: None,
         };
         Population::new(vec![
@@ -662,54 +790,136 @@ mod tests {
     #[test]
     fn logprob_run_writes_outputs_and_reuses_the_journal() {
         let dir = tempfile::tempdir().unwrap();
-        let fake = Fake { calls: AtomicUsize::new(0), text: String::new() };
-        let manifest = run_survey(&fake, &survey(), &population(), &config(Method::Logprob), Provenance::default(), dir.path(), &mut |_| {}).unwrap();
-        assert_eq!((manifest.n_items, manifest.n_computed, manifest.n_reused), (6, 6, 0));
-        let records = crate::records::read_distributions(&dir.path().join("distributions.jsonl")).unwrap();
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: String::new(),
+        };
+        let manifest = run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config(Method::Logprob),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            (manifest.n_items, manifest.n_computed, manifest.n_reused),
+            (6, 6, 0)
+        );
+        let records =
+            crate::records::read_distributions(&dir.path().join("distributions.jsonl")).unwrap();
         assert_eq!(records.len(), 4);
         // Refusal dropped: softmax(0, −1) = (e/(e+1), 1/(e+1)).
         let e = std::f64::consts::E;
         assert!((records[0].distribution[0] - e / (e + 1.0)).abs() < 1e-12);
         assert_eq!(records[0].options, vec!["Yes", "No"]);
         assert_eq!(records[0].ordinal, Some(vec![0.0, 1.0]));
-        let again = run_survey(&fake, &survey(), &population(), &config(Method::Logprob), Provenance::default(), dir.path(), &mut |_| {}).unwrap();
+        let again = run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config(Method::Logprob),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!((again.n_computed, again.n_reused), (0, 6));
         assert_eq!(fake.calls.load(Ordering::SeqCst), 6);
-        assert_eq!(read_responses(&dir.path().join("responses.jsonl")).unwrap().len(), 6);
+        assert_eq!(
+            read_responses(&dir.path().join("responses.jsonl"))
+                .unwrap()
+                .len(),
+            6
+        );
     }
 
     #[test]
     fn a_torn_journal_line_is_dropped_and_recomputed() {
         let dir = tempfile::tempdir().unwrap();
-        let fake = Fake { calls: AtomicUsize::new(0), text: String::new() };
-        run_survey(&fake, &survey(), &population(), &config(Method::Logprob), Provenance::default(), dir.path(), &mut |_| {}).unwrap();
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: String::new(),
+        };
+        run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config(Method::Logprob),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         let journal = dir.path().join("journal.jsonl");
         let text = std::fs::read_to_string(&journal).unwrap();
         let cut = text.len() - 10;
         std::fs::write(&journal, &text[..cut]).unwrap();
-        let again = run_survey(&fake, &survey(), &population(), &config(Method::Logprob), Provenance::default(), dir.path(), &mut |_| {}).unwrap();
+        let again = run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config(Method::Logprob),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!((again.n_computed, again.n_reused), (1, 5));
-        assert_eq!(std::fs::read_to_string(&journal).unwrap().lines().count(), 6);
+        assert_eq!(
+            std::fs::read_to_string(&journal).unwrap().lines().count(),
+            6
+        );
     }
 
     #[test]
     fn verbal_failures_are_recorded_not_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let fake = Fake { calls: AtomicUsize::new(0), text: "I cannot say.".into() };
-        let manifest = run_survey(&fake, &survey(), &population(), &config(Method::Verbal), Provenance::default(), dir.path(), &mut |_| {}).unwrap();
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: "I cannot say.".into(),
+        };
+        let manifest = run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config(Method::Verbal),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(manifest.n_failed, 6);
         let responses = read_responses(&dir.path().join("responses.jsonl")).unwrap();
-        assert!(responses[0].error.as_deref().unwrap().contains("no option percentages"));
+        assert!(responses[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no option percentages"));
         assert_eq!(responses[0].raw.as_deref(), Some("I cannot say."));
     }
 
     #[test]
     fn sampled_answers_are_counted() {
         let dir = tempfile::tempdir().unwrap();
-        let fake = Fake { calls: AtomicUsize::new(0), text: " B. No".into() };
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: " B. No".into(),
+        };
         let mut config = config(Method::Sample);
         config.n_samples = 4;
-        run_survey(&fake, &survey(), &population(), &config, Provenance::default(), dir.path(), &mut |_| {}).unwrap();
+        run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config,
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
         let responses = read_responses(&dir.path().join("responses.jsonl")).unwrap();
         assert_eq!(responses[0].distribution, Some(vec![0.0, 1.0]));
         assert_eq!(fake.calls.load(Ordering::SeqCst), 6 * 4);
@@ -718,7 +928,10 @@ mod tests {
     #[test]
     fn verbal_and_choice_parsing() {
         assert_eq!(parse_verbal("A: 40%\nB: 60%", 2).unwrap(), vec![0.4, 0.6]);
-        assert_eq!(parse_verbal("- A) 1\n- C. 3 percent\nZ: 9", 3).unwrap(), vec![0.25, 0.0, 0.75]);
+        assert_eq!(
+            parse_verbal("- A) 1\n- C. 3 percent\nZ: 9", 3).unwrap(),
+            vec![0.25, 0.0, 0.75]
+        );
         assert!(parse_verbal("no numbers here", 2).is_err());
         let options = vec!["Yes".to_string(), "No".to_string()];
         assert_eq!(parse_choice(" B", &options), Some(1));

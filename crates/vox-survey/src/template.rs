@@ -56,14 +56,32 @@ struct TemplateFile {
 
 /// The built-in styles: (name, file text).
 pub const BUILTIN: [(&str, &str); 5] = [
-    ("opinionqa-qa", include_str!("../templates/opinionqa-qa.toml")),
-    ("opinionqa-bio", include_str!("../templates/opinionqa-bio.toml")),
-    ("opinionqa-portray", include_str!("../templates/opinionqa-portray.toml")),
-    ("globalopinionqa-country", include_str!("../templates/globalopinionqa-country.toml")),
+    (
+        "opinionqa-qa",
+        include_str!("../templates/opinionqa-qa.toml"),
+    ),
+    (
+        "opinionqa-bio",
+        include_str!("../templates/opinionqa-bio.toml"),
+    ),
+    (
+        "opinionqa-portray",
+        include_str!("../templates/opinionqa-portray.toml"),
+    ),
+    (
+        "globalopinionqa-country",
+        include_str!("../templates/globalopinionqa-country.toml"),
+    ),
     ("backstory", include_str!("../templates/backstory.toml")),
 ];
 
-const PLACEHOLDERS: [&str; 5] = ["question", "options", "persona", "backstory", "instructions"];
+const PLACEHOLDERS: [&str; 5] = [
+    "question",
+    "options",
+    "persona",
+    "backstory",
+    "instructions",
+];
 
 impl PromptTemplate {
     /// Parses template text; `origin` names it in errors.
@@ -81,7 +99,10 @@ impl PromptTemplate {
             phrases: file.phrases,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
         };
-        for part in [Some(&template.user), template.system.as_ref()].into_iter().flatten() {
+        for part in [Some(&template.user), template.system.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             for name in placeholders(part) {
                 if !PLACEHOLDERS.contains(&name.as_str()) && !name.starts_with("attr.") {
                     return Err(SurveyError::Template {
@@ -104,7 +125,10 @@ impl PromptTemplate {
             let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
             return Err(SurveyError::Template {
                 name: name_or_path.to_string(),
-                message: format!("neither a built-in style ({}) nor an existing file", names.join(", ")),
+                message: format!(
+                    "neither a built-in style ({}) nor an existing file",
+                    names.join(", ")
+                ),
             });
         }
         let text = std::fs::read_to_string(path).map_err(|e| SurveyError::io(path, e))?;
@@ -135,16 +159,27 @@ impl PromptTemplate {
             Some(s) => Some(self.fill(s, persona, question, instructions)?),
             None => None,
         };
-        Ok((system, self.fill(&self.user, persona, question, instructions)?))
+        Ok((
+            system,
+            self.fill(&self.user, persona, question, instructions)?,
+        ))
     }
 
-    fn fill(&self, text: &str, persona: &Persona, question: &Question, instructions: &str) -> Result<String> {
+    fn fill(
+        &self,
+        text: &str,
+        persona: &Persona,
+        question: &Question,
+        instructions: &str,
+    ) -> Result<String> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find("}}").ok_or_else(|| self.error("a `{{` is not closed"))?;
+            let end = after
+                .find("}}")
+                .ok_or_else(|| self.error("a `{{` is not closed"))?;
             let name = after[..end].trim();
             let value = match name {
                 "question" => question.text.clone(),
@@ -169,7 +204,10 @@ impl PromptTemplate {
     }
 
     fn error(&self, message: &str) -> SurveyError {
-        SurveyError::Template { name: self.name.clone(), message: message.to_string() }
+        SurveyError::Template {
+            name: self.name.clone(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -207,15 +245,24 @@ mod tests {
     fn persona() -> Persona {
         Persona {
             id: "p".into(),
-            attributes: [("party".to_string(), "Democrat".to_string()), ("country".to_string(), "Japan".to_string())]
-                .into_iter()
-                .collect(),
+            attributes: [
+                ("party".to_string(), "Democrat".to_string()),
+                ("country".to_string(), "Japan".to_string()),
+            ]
+            .into_iter()
+            .collect(),
             backstory: None,
         }
     }
 
     fn question() -> Question {
-        Question { id: "q".into(), text: "Agree?".into(), options: vec!["Yes".into(), "No".into()], ordinal: None, refusal: vec![] }
+        Question {
+            id: "q".into(),
+            text: "Agree?".into(),
+            options: vec!["Yes".into(), "No".into()],
+            ordinal: None,
+            refusal: vec![],
+        }
     }
 
     #[test]
@@ -229,7 +276,9 @@ mod tests {
     #[test]
     fn renders_bio_and_country_styles() {
         let bio = PromptTemplate::load("opinionqa-bio").unwrap();
-        let (_, user) = bio.render(&persona(), &question(), "Answer with a letter.").unwrap();
+        let (_, user) = bio
+            .render(&persona(), &question(), "Answer with a letter.")
+            .unwrap();
         expect_test::expect![[r#"
             Below you will be asked to provide a short description of yourself and then answer a question.
             Description: I am from Japan.
@@ -248,9 +297,17 @@ mod tests {
     #[test]
     fn missing_backstory_and_unknown_placeholders_are_errors() {
         let backstory = PromptTemplate::load("backstory").unwrap();
-        let message = backstory.render(&persona(), &question(), "").unwrap_err().to_string();
+        let message = backstory
+            .render(&persona(), &question(), "")
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("has no backstory"), "{message}");
-        let message = PromptTemplate::parse("name = \"x\"\nuser = \"{{nope}}\"", "x.toml").unwrap_err().to_string();
-        assert!(message.contains("unknown placeholder {{nope}}"), "{message}");
+        let message = PromptTemplate::parse("name = \"x\"\nuser = \"{{nope}}\"", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("unknown placeholder {{nope}}"),
+            "{message}"
+        );
     }
 }

@@ -75,7 +75,13 @@ fn compare_json_has_the_documented_shape_and_hand_checked_values() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = write(dir.path(), "sim.jsonl", SIMULATED);
     let human = write(dir.path(), "human.jsonl", HUMAN);
-    let output = run_ok(vox().args(["survey", "compare", "--json", "--simulated"]).arg(&simulated).arg("--human").arg(&human));
+    let output = run_ok(
+        vox()
+            .args(["survey", "compare", "--json", "--simulated"])
+            .arg(&simulated)
+            .arg("--human")
+            .arg(&human),
+    );
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     for key in ["questions", "aggregate", "baselines", "ceiling"] {
         assert!(json.get(key).is_some(), "missing {key}");
@@ -89,15 +95,29 @@ fn compare_json_has_the_documented_shape_and_hand_checked_values() {
     assert!((first["tv"].as_f64().unwrap() - 0.1).abs() < 1e-12);
     assert!((first["similarity_wd"].as_f64().unwrap() - 0.9).abs() < 1e-12);
     assert!(first["similarity_js"].as_f64().is_some() && first["kl"].as_f64().is_some());
-    assert!(questions[2].get("similarity_wd").is_none(), "q2 is not ordinal");
+    assert!(
+        questions[2].get("similarity_wd").is_none(),
+        "q2 is not ordinal"
+    );
     let aggregate = &json["aggregate"];
     for metric in ["similarity_js", "similarity_wd", "tv", "kl"] {
         let ci = &aggregate[metric];
-        assert!(ci["ci_low"].as_f64().unwrap() <= ci["mean"].as_f64().unwrap(), "{metric}");
-        assert!(ci["mean"].as_f64().unwrap() <= ci["ci_high"].as_f64().unwrap(), "{metric}");
+        assert!(
+            ci["ci_low"].as_f64().unwrap() <= ci["mean"].as_f64().unwrap(),
+            "{metric}"
+        );
+        assert!(
+            ci["mean"].as_f64().unwrap() <= ci["ci_high"].as_f64().unwrap(),
+            "{metric}"
+        );
     }
     for baseline in ["uniform", "overall", "shuffled_demographics"] {
-        assert!(json["baselines"][baseline]["similarity_js"]["mean"].as_f64().is_some(), "{baseline}");
+        assert!(
+            json["baselines"][baseline]["similarity_js"]["mean"]
+                .as_f64()
+                .is_some(),
+            "{baseline}"
+        );
     }
     assert!(json["ceiling"]["tv"]["mean"].as_f64().is_some());
     // The unknown option is reported on stderr, not dropped: q2 × D keeps "Maybe".
@@ -105,9 +125,21 @@ fn compare_json_has_the_documented_shape_and_hand_checked_values() {
     assert!(stderr.contains("human option \"Maybe\""), "{stderr}");
     assert_eq!(questions[2]["options"].as_array().unwrap().len(), 4);
 
-    let table = run_ok(vox().args(["survey", "compare", "--simulated"]).arg(&simulated).arg("--human").arg(&human));
+    let table = run_ok(
+        vox()
+            .args(["survey", "compare", "--simulated"])
+            .arg(&simulated)
+            .arg("--human")
+            .arg(&human),
+    );
     let text = String::from_utf8_lossy(&table.stdout);
-    for row in ["model", "uniform", "overall population", "shuffled demographics", "human split-half ceiling"] {
+    for row in [
+        "model",
+        "uniform",
+        "overall population",
+        "shuffled demographics",
+        "human split-half ceiling",
+    ] {
         assert!(text.contains(row), "table lacks {row}:\n{text}");
     }
 }
@@ -121,18 +153,61 @@ fn malformed_files_name_file_line_and_field() {
         "bad-human.jsonl",
         "{\"question_id\":\"q1\",\"group\":\"D\",\"options\":[\"Yes\",\"No\"],\"distribution\":[0.8,0.2]}\n{\"question_id\":\"q1\",\"group\":\"R\",\"options\":[\"Yes\",\"No\"],\"distribution\":[0.8]}\n",
     );
-    let stderr = run_err(vox().args(["survey", "compare", "--simulated"]).arg(&simulated).arg("--human").arg(&bad_human));
-    assert!(stderr.contains("bad-human.jsonl:2: field `distribution`: has 1 values for 2 options"), "{stderr}");
+    let stderr = run_err(
+        vox()
+            .args(["survey", "compare", "--simulated"])
+            .arg(&simulated)
+            .arg("--human")
+            .arg(&bad_human),
+    );
+    assert!(
+        stderr.contains("bad-human.jsonl:2: field `distribution`: has 1 values for 2 options"),
+        "{stderr}"
+    );
 
-    let population = write(dir.path(), "population.jsonl", "{\"id\":\"a\",\"attributes\":{\"party\":\"Democrat\"}}\n");
+    let population = write(
+        dir.path(),
+        "population.jsonl",
+        "{\"id\":\"a\",\"attributes\":{\"party\":\"Democrat\"}}\n",
+    );
     let bad_survey = write(dir.path(), "bad-survey.toml", "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\n\n[[question]]\nid = \"q2\"\ntext = \"t\"\noptions = \"a, b\"\n");
-    let stderr = run_err(vox().args(["survey", "run", "--survey"]).arg(&bad_survey).arg("--population").arg(&population).arg("--out").arg(dir.path().join("out")));
-    assert!(stderr.contains("bad-survey.toml:6: field `options`: must be an array of strings"), "{stderr}");
+    let stderr = run_err(
+        vox()
+            .args(["survey", "run", "--survey"])
+            .arg(&bad_survey)
+            .arg("--population")
+            .arg(&population)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    );
+    assert!(
+        stderr.contains("bad-survey.toml:6: field `options`: must be an array of strings"),
+        "{stderr}"
+    );
 
-    let survey = write(dir.path(), "survey.toml", "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\n");
-    let bad_population = write(dir.path(), "bad-population.csv", "party,weight\nDemocrat,1\nRepublican,-2\n");
-    let stderr = run_err(vox().args(["survey", "run", "--survey"]).arg(&survey).arg("--population").arg(&bad_population).arg("--out").arg(dir.path().join("out")));
-    assert!(stderr.contains("bad-population.csv:3: field `weight`"), "{stderr}");
+    let survey = write(
+        dir.path(),
+        "survey.toml",
+        "[[question]]\nid = \"q1\"\ntext = \"t\"\noptions = [\"a\", \"b\"]\n",
+    );
+    let bad_population = write(
+        dir.path(),
+        "bad-population.csv",
+        "party,weight\nDemocrat,1\nRepublican,-2\n",
+    );
+    let stderr = run_err(
+        vox()
+            .args(["survey", "run", "--survey"])
+            .arg(&survey)
+            .arg("--population")
+            .arg(&bad_population)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    );
+    assert!(
+        stderr.contains("bad-population.csv:3: field `weight`"),
+        "{stderr}"
+    );
 }
 
 /// A real kill (SIGKILL) in the middle of a run on the embedded model, then a resume: every
@@ -141,25 +216,49 @@ fn malformed_files_name_file_line_and_field() {
 fn killed_run_resumes_without_losing_or_duplicating_items() {
     let Some(model) = model_path() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let survey = repo_root().join("data/opinionqa-sample/survey.toml");
+    // The first 4 questions of the committed OpinionQA sample × 8 personas = 32 calls.
+    let sample =
+        std::fs::read_to_string(repo_root().join("data/opinionqa-sample/survey.toml")).unwrap();
+    let four: Vec<&str> = sample.split("[[question]]").skip(1).take(4).collect();
+    let survey = write(
+        dir.path(),
+        "survey.toml",
+        &format!("[[question]]{}", four.join("[[question]]")),
+    );
     let population = repo_root().join("data/opinionqa-sample/population.jsonl");
     let out = dir.path().join("run");
     let journal = out.join("journal.jsonl");
     let args = |c: &mut Command| {
-        c.args(["survey", "run", "--template", "opinionqa-bio", "--group-by", "party,ideology", "--survey"])
-            .arg(&survey)
-            .arg("--population")
-            .arg(&population)
-            .arg("--out")
-            .arg(&out)
-            .arg("--model")
-            .arg(&model);
+        c.args([
+            "survey",
+            "run",
+            "--template",
+            "opinionqa-bio",
+            "--group-by",
+            "party,ideology",
+            "--survey",
+        ])
+        .arg(&survey)
+        .arg("--population")
+        .arg(&population)
+        .arg("--out")
+        .arg(&out)
+        .arg("--model")
+        .arg(&model);
     };
     let mut first = vox();
     args(&mut first);
-    let mut child = first.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    // 8 personas × 20 questions = 160 calls; kill after a few have been journaled.
-    let journaled = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
+    let mut child = first
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill after a few calls have been journaled.
+    let journaled = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the run ended ({status}) before it could be killed; the workload is too small to test resuming");
@@ -172,44 +271,75 @@ fn killed_run_resumes_without_losing_or_duplicating_items() {
     child.kill().unwrap();
     child.wait().unwrap();
     let before = journaled(&journal);
-    assert!(before < 160, "killed mid-way");
-    assert!(!out.join("run.json").exists(), "a killed run writes no manifest");
+    assert!(before < 32, "killed mid-way");
+    assert!(
+        !out.join("run.json").exists(),
+        "a killed run writes no manifest"
+    );
 
     let mut second = vox();
     args(&mut second);
     run_ok(&mut second);
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    assert_eq!(manifest["n_items"], 160);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(manifest["n_items"], 32);
     let reused = manifest["n_reused"].as_u64().unwrap() as usize;
-    assert!(reused >= before.min(160) - 1, "journaled items were reused ({reused} of {before})");
-    assert_eq!(reused + manifest["n_computed"].as_u64().unwrap() as usize, 160);
+    assert!(
+        reused >= before.min(32) - 1,
+        "journaled items were reused ({reused} of {before})"
+    );
+    assert_eq!(
+        reused + manifest["n_computed"].as_u64().unwrap() as usize,
+        32
+    );
 
     let responses = std::fs::read_to_string(out.join("responses.jsonl")).unwrap();
     let mut pairs = HashSet::new();
     for line in responses.lines() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
-        let pair = (r["persona_id"].as_str().unwrap().to_string(), r["question_id"].as_str().unwrap().to_string());
+        let pair = (
+            r["persona_id"].as_str().unwrap().to_string(),
+            r["question_id"].as_str().unwrap().to_string(),
+        );
         assert!(pairs.insert(pair.clone()), "{pair:?} appears twice");
-        let d: Vec<f64> = r["distribution"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let d: Vec<f64> = r["distribution"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert!((d.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
-    assert_eq!(pairs.len(), 160);
+    assert_eq!(pairs.len(), 32);
     let keys: Vec<String> = std::fs::read_to_string(&journal)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["key"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(keys.len(), 160, "the journal holds each call once");
-    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 160);
+    assert_eq!(keys.len(), 32, "the journal holds each call once");
+    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 32);
     assert!(out.join("responses.parquet").metadata().unwrap().len() > 0);
-    assert_eq!(std::fs::read_to_string(out.join("distributions.jsonl")).unwrap().lines().count(), 160);
+    assert_eq!(
+        std::fs::read_to_string(out.join("distributions.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        32
+    );
 }
 
 fn chromium() -> Option<PathBuf> {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if let Ok(output) = Command::new("which").arg(name).output() {
             if output.status.success() {
-                return Some(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+                return Some(PathBuf::from(
+                    String::from_utf8_lossy(&output.stdout).trim(),
+                ));
             }
         }
     }
@@ -224,21 +354,39 @@ fn demo_report_renders_in_headless_chromium() {
     let Some(model) = model_path() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let output = run_ok(vox().args(["survey", "demo", "--max-questions", "2", "--out"]).arg(&out).arg("--model").arg(&model));
+    let output = run_ok(
+        vox()
+            .args(["survey", "demo", "--max-questions", "2", "--out"])
+            .arg(&out)
+            .arg("--model")
+            .arg(&model),
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("shuffled demographics") && stdout.contains("overall population"), "{stdout}");
+    assert!(
+        stdout.contains("shuffled demographics") && stdout.contains("overall population"),
+        "{stdout}"
+    );
     let report = out.join("report.html");
     let html = std::fs::read_to_string(&report).unwrap();
     let n_svg = html.matches("<svg").count();
     assert!(n_svg >= 4, "{n_svg} plots");
-    assert!(!html.contains("<link") && !html.contains("src=\"http"), "the page must be self-contained");
+    assert!(
+        !html.contains("<link") && !html.contains("src=\"http"),
+        "the page must be self-contained"
+    );
     // `vox report` on the demo directory regenerates the same kind of page.
     run_ok(vox().arg("report").arg(&out));
 
     let Some(chromium) = chromium() else { return };
     let profile = tempfile::tempdir().unwrap();
     let dom = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", report.display()))
@@ -250,6 +398,14 @@ fn demo_report_renders_in_headless_chromium() {
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or_else(|| panic!("the page's script did not run in Chromium; DOM starts:\n{}", &dom[..dom.len().min(500)]));
-    assert_eq!(rendered, n_svg, "Chromium laid out {rendered} of {n_svg} plots");
+        .unwrap_or_else(|| {
+            panic!(
+                "the page's script did not run in Chromium; DOM starts:\n{}",
+                &dom[..dom.len().min(500)]
+            )
+        });
+    assert_eq!(
+        rendered, n_svg,
+        "Chromium laid out {rendered} of {n_svg} plots"
+    );
 }

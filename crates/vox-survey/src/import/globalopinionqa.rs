@@ -62,7 +62,11 @@ fn option_text(value: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => {
             let x = n.as_f64()?;
-            Some(if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() })
+            Some(if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{}", x as i64)
+            } else {
+                x.to_string()
+            })
         }
         _ => None,
     }
@@ -74,7 +78,12 @@ pub fn import_globalopinionqa(path: &Path, config: &GlobalOpinionConfig) -> Resu
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| SurveyError::invalid(path, e.line(), "-", format!("not valid JSON: {e}")))?;
     let Some(items) = value.as_array() else {
-        return Err(SurveyError::invalid(path, 1, "-", "expected a JSON array of items"));
+        return Err(SurveyError::invalid(
+            path,
+            1,
+            "-",
+            "expected a JSON array of items",
+        ));
     };
     let mut diagnostics = Vec::new();
     // question id → (question, country → distribution), in order of first appearance.
@@ -82,14 +91,16 @@ pub fn import_globalopinionqa(path: &Path, config: &GlobalOpinionConfig) -> Resu
     let mut by_id: BTreeMap<String, (Question, BTreeMap<String, Vec<f64>>)> = BTreeMap::new();
     for (index, item) in items.iter().enumerate() {
         let field = |name: &str| format!("[{index}].{name}");
-        let object = item
-            .as_object()
-            .ok_or_else(|| SurveyError::invalid(path, 0, format!("[{index}]"), "expected an object"))?;
+        let object = item.as_object().ok_or_else(|| {
+            SurveyError::invalid(path, 0, format!("[{index}]"), "expected an object")
+        })?;
         let country = object
             .get("country")
             .or_else(|| object.get("attribute"))
             .and_then(Value::as_str)
-            .ok_or_else(|| SurveyError::invalid(path, 0, field("country"), "missing or not a string"))?;
+            .ok_or_else(|| {
+                SurveyError::invalid(path, 0, field("country"), "missing or not a string")
+            })?;
         if !config.countries.is_empty() && !config.countries.iter().any(|c| c == country) {
             continue;
         }
@@ -97,39 +108,73 @@ pub fn import_globalopinionqa(path: &Path, config: &GlobalOpinionConfig) -> Resu
             .get("question")
             .and_then(Value::as_str)
             .map(bare_question)
-            .ok_or_else(|| SurveyError::invalid(path, 0, field("question"), "missing or not a string"))?;
+            .ok_or_else(|| {
+                SurveyError::invalid(path, 0, field("question"), "missing or not a string")
+            })?;
         let options: Vec<String> = object
             .get("options")
             .and_then(Value::as_array)
             .and_then(|a| a.iter().map(option_text).collect())
-            .ok_or_else(|| SurveyError::invalid(path, 0, field("options"), "missing or not an array of strings"))?;
+            .ok_or_else(|| {
+                SurveyError::invalid(
+                    path,
+                    0,
+                    field("options"),
+                    "missing or not an array of strings",
+                )
+            })?;
         let distribution: Vec<f64> = object
             .get("distribution")
             .or_else(|| object.get("gold_distribution"))
             .and_then(Value::as_array)
             .and_then(|a| a.iter().map(Value::as_f64).collect())
-            .ok_or_else(|| SurveyError::invalid(path, 0, field("distribution"), "missing or not an array of numbers"))?;
+            .ok_or_else(|| {
+                SurveyError::invalid(
+                    path,
+                    0,
+                    field("distribution"),
+                    "missing or not an array of numbers",
+                )
+            })?;
         if distribution.len() != options.len() {
             return Err(SurveyError::invalid(
                 path,
                 0,
                 field("distribution"),
-                format!("has {} values for {} options", distribution.len(), options.len()),
+                format!(
+                    "has {} values for {} options",
+                    distribution.len(),
+                    options.len()
+                ),
             ));
         }
         let total: f64 = distribution.iter().sum();
-        if !(total > 0.0) || distribution.iter().any(|p| !p.is_finite() || *p < 0.0) {
-            diagnostics.push(format!("{}: item {index} ({country}) has no usable distribution; skipped", path.display()));
+        if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+            || distribution.iter().any(|p| !p.is_finite() || *p < 0.0)
+        {
+            diagnostics.push(format!(
+                "{}: item {index} ({country}) has no usable distribution; skipped",
+                path.display()
+            ));
             continue;
         }
         if options.len() < 2 {
-            diagnostics.push(format!("{}: item {index} has fewer than 2 options; skipped", path.display()));
+            diagnostics.push(format!(
+                "{}: item {index} has fewer than 2 options; skipped",
+                path.display()
+            ));
             continue;
         }
         let id = question_id(&question_text, &options);
         let entry = by_id.entry(id.clone()).or_insert_with(|| {
             order.push(id.clone());
-            let question = Question { id: id.clone(), text: question_text.clone(), options: options.clone(), ordinal: None, refusal: Vec::new() };
+            let question = Question {
+                id: id.clone(),
+                text: question_text.clone(),
+                options: options.clone(),
+                ordinal: None,
+                refusal: Vec::new(),
+            };
             (question, BTreeMap::new())
         });
         let normalised: Vec<f64> = distribution.iter().map(|p| p / total).collect();
@@ -164,8 +209,13 @@ pub fn import_globalopinionqa(path: &Path, config: &GlobalOpinionConfig) -> Resu
         }
         questions.push(question);
     }
-    let survey = Survey::new(questions).map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
-    Ok(Imported { survey, human, diagnostics })
+    let survey =
+        Survey::new(questions).map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
+    Ok(Imported {
+        survey,
+        human,
+        diagnostics,
+    })
 }
 
 #[cfg(test)]
@@ -194,15 +244,27 @@ mod tests {
         assert_eq!(imported.human.len(), 2);
         assert_eq!(imported.human[0].group, "Mexico");
         assert!((imported.human[1].distribution[1] - 0.75).abs() < 1e-12);
-        assert_eq!(imported.survey.questions[0].id, question_id("Q?", &["a".into(), "b".into()]));
+        assert_eq!(
+            imported.survey.questions[0].id,
+            question_id("Q?", &["a".into(), "b".into()])
+        );
     }
 
     #[test]
     fn malformed_item_names_its_field() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("eval.json");
-        std::fs::write(&path, r#"[{"country":"Japan","question":"Q?","options":["a","b"],"distribution":[0.2]}]"#).unwrap();
-        let message = import_globalopinionqa(&path, &GlobalOpinionConfig::default()).unwrap_err().to_string();
-        assert!(message.contains("field `[0].distribution`: has 1 values for 2 options"), "{message}");
+        std::fs::write(
+            &path,
+            r#"[{"country":"Japan","question":"Q?","options":["a","b"],"distribution":[0.2]}]"#,
+        )
+        .unwrap();
+        let message = import_globalopinionqa(&path, &GlobalOpinionConfig::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("field `[0].distribution`: has 1 values for 2 options"),
+            "{message}"
+        );
     }
 }

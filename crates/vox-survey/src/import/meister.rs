@@ -36,9 +36,9 @@ fn read_json(path: &Path) -> Result<Value> {
 /// Reads an OpinionQA-style `<ATTR>_data.json` of respondent counts.
 pub fn read_group_counts(path: &Path) -> Result<GroupCounts> {
     let value = read_json(path)?;
-    let questions = value
-        .as_object()
-        .ok_or_else(|| SurveyError::invalid(path, 1, "-", "expected an object keyed by question"))?;
+    let questions = value.as_object().ok_or_else(|| {
+        SurveyError::invalid(path, 1, "-", "expected an object keyed by question")
+    })?;
     let mut out = GroupCounts::new();
     for (key, groups) in questions {
         let groups = groups
@@ -55,7 +55,12 @@ pub fn read_group_counts(path: &Path) -> Result<GroupCounts> {
             let mut counts = BTreeMap::new();
             for (answer, count) in answers {
                 let count = count.as_f64().ok_or_else(|| {
-                    SurveyError::invalid(path, 0, format!("{key}.{group}.{answer}"), "count must be a number")
+                    SurveyError::invalid(
+                        path,
+                        0,
+                        format!("{key}.{group}.{answer}"),
+                        "count must be a number",
+                    )
                 })?;
                 counts.insert(answer.clone(), count);
             }
@@ -78,14 +83,22 @@ pub fn human_vector(counts: &BTreeMap<String, f64>) -> Option<Vec<f64>> {
 /// order.
 pub fn read_model_outputs(path: &Path) -> Result<Vec<(String, BTreeMap<String, f64>)>> {
     let value = read_json(path)?;
-    let items = value
-        .as_object()
-        .ok_or_else(|| SurveyError::invalid(path, 1, "-", "expected an object keyed by question"))?;
+    let items = value.as_object().ok_or_else(|| {
+        SurveyError::invalid(path, 1, "-", "expected an object keyed by question")
+    })?;
     let mut out = Vec::new();
     for (key, item) in items {
-        let results = item.get("avg_actual_results").and_then(Value::as_object).ok_or_else(|| {
-            SurveyError::invalid(path, 0, format!("{key}.avg_actual_results"), "missing or not an object")
-        })?;
+        let results = item
+            .get("avg_actual_results")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                SurveyError::invalid(
+                    path,
+                    0,
+                    format!("{key}.avg_actual_results"),
+                    "missing or not an object",
+                )
+            })?;
         let mut letters = BTreeMap::new();
         for (letter, v) in results {
             // Missing or null values are NaN, so the item's TV is non-finite and dropped, as
@@ -133,13 +146,20 @@ mod tests {
 
     #[test]
     fn human_vector_is_alphabetical_and_keeps_refused() {
-        let counts: BTreeMap<String, f64> =
-            [("Top priority", 60.0), ("Some priority", 239.0), ("Refused", 1.0), ("No priority", 128.0)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect();
+        let counts: BTreeMap<String, f64> = [
+            ("Top priority", 60.0),
+            ("Some priority", 239.0),
+            ("Refused", 1.0),
+            ("No priority", 128.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         let v = human_vector(&counts).unwrap();
         // No priority, Refused, Some priority, Top priority over n = 428.
-        assert_eq!(v, vec![128.0 / 428.0, 1.0 / 428.0, 239.0 / 428.0, 60.0 / 428.0]);
+        assert_eq!(
+            v,
+            vec![128.0 / 428.0, 1.0 / 428.0, 239.0 / 428.0, 60.0 / 428.0]
+        );
     }
 }

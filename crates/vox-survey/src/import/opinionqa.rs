@@ -53,11 +53,13 @@ fn read_info(path: &Path) -> Result<Vec<(String, InfoRow)>> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| csv_error(path, e))?;
     let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
     let column = |name: &str| -> Result<usize> {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            SurveyError::invalid(path, 1, name, "column is missing from the header")
-        })
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| SurveyError::invalid(path, 1, name, "column is missing from the header"))
     };
-    let (key_col, question_col, refs_col) = (column("key")?, column("question")?, column("references")?);
+    let (key_col, question_col, refs_col) =
+        (column("key")?, column("question")?, column("references")?);
     let ordinal_col = headers.iter().position(|h| h == "option_ordinal");
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -88,7 +90,15 @@ fn read_info(path: &Path) -> Result<Vec<(String, InfoRow)>> {
             }
         };
         let text = record.get(question_col).unwrap_or("").to_string();
-        rows.push((key, InfoRow { text, options, ordinal, note }));
+        rows.push((
+            key,
+            InfoRow {
+                text,
+                options,
+                ordinal,
+                note,
+            },
+        ));
     }
     Ok(rows)
 }
@@ -100,9 +110,8 @@ fn csv_error(path: &Path, err: csv::Error) -> SurveyError {
 
 fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| SurveyError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| {
-        SurveyError::invalid(path, e.line(), "-", format!("not valid JSON: {e}"))
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| SurveyError::invalid(path, e.line(), "-", format!("not valid JSON: {e}")))
 }
 
 /// Imports one OpinionQA wave (or any folder with the same layout, such as Meister et al.'s
@@ -119,12 +128,19 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
         let path = wave_dir.join(format!("{attribute}_data.json"));
         let value = read_json(&path)?;
         if !value.is_object() {
-            return Err(SurveyError::invalid(&path, 1, "-", "expected an object keyed by question"));
+            return Err(SurveyError::invalid(
+                &path,
+                1,
+                "-",
+                "expected an object keyed by question",
+            ));
         }
         attribute_data.push((attribute.clone(), path, value));
     }
     if attribute_data.is_empty() {
-        return Err(SurveyError::Empty("no demographic attribute was given (e.g. POLPARTY)".into()));
+        return Err(SurveyError::Empty(
+            "no demographic attribute was given (e.g. POLPARTY)".into(),
+        ));
     }
 
     // Questions: those asked for, else every question with data in all attribute files.
@@ -228,8 +244,16 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
                     continue;
                 }
                 let ambiguous = group_attributes.get(group).is_some_and(|a| a.len() > 1);
-                let label = if ambiguous { format!("{attribute}:{group}") } else { group.clone() };
-                let ordinal = if options.len() == row.options.len() { row.ordinal.clone() } else { None };
+                let label = if ambiguous {
+                    format!("{attribute}:{group}")
+                } else {
+                    group.clone()
+                };
+                let ordinal = if options.len() == row.options.len() {
+                    row.ordinal.clone()
+                } else {
+                    None
+                };
                 human.push(DistributionRecord {
                     question_id: key.clone(),
                     group: label,
@@ -243,7 +267,11 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
     }
     let survey = Survey::new(questions)
         .map_err(|e| SurveyError::invalid(&info_path, 0, "references", e.to_string()))?;
-    Ok(Imported { survey, human, diagnostics })
+    Ok(Imported {
+        survey,
+        human,
+        diagnostics,
+    })
 }
 
 fn is_metadata(key: &str) -> bool {
@@ -270,9 +298,15 @@ mod tests {
                 "Refused": {"No": 3}}}"#,
         )
         .unwrap();
-        let config = OpinionQaConfig { attributes: vec!["POLPARTY".into()], ..Default::default() };
+        let config = OpinionQaConfig {
+            attributes: vec!["POLPARTY".into()],
+            ..Default::default()
+        };
         let imported = import_opinionqa(dir.path(), &config).unwrap();
-        assert_eq!(imported.survey.questions[0].options, vec!["Yes, it is", "No"]);
+        assert_eq!(
+            imported.survey.questions[0].options,
+            vec!["Yes, it is", "No"]
+        );
         assert_eq!(imported.survey.questions[0].ordinal, Some(vec![1.0, 2.0]));
         assert_eq!(imported.human.len(), 2);
         let democrat = &imported.human[0];
@@ -281,7 +315,10 @@ mod tests {
         let republican = &imported.human[1];
         assert_eq!(republican.options, vec!["Yes, it is", "No", "Maybe"]);
         assert_eq!(republican.counts, Some(vec![10.0, 20.0, 10.0]));
-        assert!(imported.diagnostics.iter().any(|d| d.contains("unknown option \"Maybe\"")));
+        assert!(imported
+            .diagnostics
+            .iter()
+            .any(|d| d.contains("unknown option \"Maybe\"")));
     }
 
     #[test]
@@ -293,8 +330,16 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("SEX_data.json"), "{}").unwrap();
-        let config = OpinionQaConfig { attributes: vec!["SEX".into()], ..Default::default() };
-        let message = import_opinionqa(dir.path(), &config).unwrap_err().to_string();
-        assert!(message.contains("info.csv:3: field `references`"), "{message}");
+        let config = OpinionQaConfig {
+            attributes: vec!["SEX".into()],
+            ..Default::default()
+        };
+        let message = import_opinionqa(dir.path(), &config)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("info.csv:3: field `references`"),
+            "{message}"
+        );
     }
 }

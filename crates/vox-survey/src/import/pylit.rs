@@ -59,7 +59,9 @@ pub fn parse_list(text: &str) -> Result<Vec<PyValue>, String> {
             let token = token.trim();
             let number = match token {
                 "nan" | "NaN" => f64::NAN,
-                _ => token.parse::<f64>().map_err(|_| format!("{token:?} is not a number or string"))?,
+                _ => token
+                    .parse::<f64>()
+                    .map_err(|_| format!("{token:?} is not a number or string"))?,
             };
             values.push(PyValue::Num(number));
         }
@@ -99,7 +101,10 @@ mod tests {
             parse_strings(r#"['Yes, it is', "It's not", 'a\'b']"#).unwrap(),
             vec!["Yes, it is", "It's not", "a'b"]
         );
-        assert_eq!(parse_numbers("[1.0, 2.0, 1.5]").unwrap(), vec![1.0, 2.0, 1.5]);
+        assert_eq!(
+            parse_numbers("[1.0, 2.0, 1.5]").unwrap(),
+            vec![1.0, 2.0, 1.5]
+        );
         assert_eq!(parse_numbers("[]").unwrap(), Vec::<f64>::new());
         assert!(parse_strings("['open").is_err());
         assert!(parse_numbers("[1.0, x]").is_err());

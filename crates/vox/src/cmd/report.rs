@@ -36,7 +36,10 @@ fn run_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     dirs.sort();
     if dirs.is_empty() {
-        anyhow::bail!("{} holds no run.json, and no sub-directory does; run `vox survey run --out DIR` first", dir.display());
+        anyhow::bail!(
+            "{} holds no run.json, and no sub-directory does; run `vox survey run --out DIR` first",
+            dir.display()
+        );
     }
     Ok(dirs)
 }
@@ -47,24 +50,43 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     for dir in run_dirs(&args.dir)? {
         let manifest_path = dir.join("run.json");
         let manifest: RunManifest = serde_json::from_str(
-            &std::fs::read_to_string(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?,
+            &std::fs::read_to_string(&manifest_path)
+                .with_context(|| format!("reading {}", manifest_path.display()))?,
         )
         .with_context(|| format!("{}: not a vox run manifest", manifest_path.display()))?;
-        let human = args.human.clone().unwrap_or_else(|| dir.join("human.jsonl"));
+        let human = args
+            .human
+            .clone()
+            .unwrap_or_else(|| dir.join("human.jsonl"));
         if !human.exists() {
             anyhow::bail!(
                 "{}: no human distributions to compare with; pass --human FILE (or run with --human)",
                 dir.display()
             );
         }
-        let report = super::survey::compare_files(&dir.join("distributions.jsonl"), &human, args.seed, 1000)?;
-        std::fs::write(dir.join("compare.json"), serde_json::to_string_pretty(&report)?)?;
-        let title = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let report = super::survey::compare_files(
+            &dir.join("distributions.jsonl"),
+            &human,
+            args.seed,
+            1000,
+        )?;
+        std::fs::write(
+            dir.join("compare.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+        let title = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         sections_data.push((title, manifest, report));
     }
     let sections: Vec<vox_survey::html::Section<'_>> = sections_data
         .iter()
-        .map(|(title, manifest, report)| vox_survey::html::Section { title, report, manifest: Some(manifest) })
+        .map(|(title, manifest, report)| vox_survey::html::Section {
+            title,
+            report,
+            manifest: Some(manifest),
+        })
         .collect();
     let page = vox_survey::html::render("vox survey report", &sections);
     let out = args.out.unwrap_or_else(|| args.dir.join("report.html"));

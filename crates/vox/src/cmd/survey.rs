@@ -193,7 +193,9 @@ struct DemoArgs {
 
 /// Keeps the first `n` `[[question]]` tables of a survey TOML text.
 fn first_questions(survey_toml: &str, n: Option<usize>) -> String {
-    let Some(n) = n else { return survey_toml.to_string() };
+    let Some(n) = n else {
+        return survey_toml.to_string();
+    };
     let mut out = String::new();
     let mut seen = 0;
     for line in survey_toml.split_inclusive('\n') {
@@ -242,7 +244,10 @@ fn execute_run(
         model_sha256: model_id.split("sha256:").nth(1).map(str::to_string),
         model_id,
         survey: Some((survey_path.display().to_string(), sha256_of(survey_path)?)),
-        population: Some((population_path.display().to_string(), sha256_of(population_path)?)),
+        population: Some((
+            population_path.display().to_string(),
+            sha256_of(population_path)?,
+        )),
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     if let Some(human) = human {
@@ -253,23 +258,36 @@ fn execute_run(
     }
     let bar = indicatif::ProgressBar::new((population.len() * survey.questions.len()) as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta}) {msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta}) {msg}",
+        )
+        .expect("valid template"),
     );
     bar.set_prefix(label.to_string());
-    let manifest = vox_survey::run_survey(model, &survey, &population, config, provenance, out, &mut |p| {
-        bar.set_position(p.done as u64);
-        if p.reused > 0 {
-            bar.set_message(format!("{} from journal", p.reused));
-        }
-    })?;
+    let manifest = vox_survey::run_survey(
+        model,
+        &survey,
+        &population,
+        config,
+        provenance,
+        out,
+        &mut |p| {
+            bar.set_position(p.done as u64);
+            if p.reused > 0 {
+                bar.set_message(format!("{} from journal", p.reused));
+            }
+        },
+    )?;
     bar.finish();
     Ok(manifest)
 }
 
 /// The (group, question id) pairs of a human distributions file.
 fn human_pairs(path: &Path) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
-    Ok(vox_survey::read_distributions(path)?.into_iter().map(|r| (r.group, r.question_id)).collect())
+    Ok(vox_survey::read_distributions(path)?
+        .into_iter()
+        .map(|r| (r.group, r.question_id))
+        .collect())
 }
 
 fn run_cmd(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -287,7 +305,15 @@ fn run_cmd(args: RunArgs) -> anyhow::Result<ExitCode> {
     vox_survey::load_survey(&args.survey)?;
     vox_survey::load_population(&args.population)?;
     let model = args.model.load_dyn()?;
-    let manifest = execute_run(model.as_ref(), &args.survey, &args.population, &config, args.human.as_deref(), &args.out, "survey")?;
+    let manifest = execute_run(
+        model.as_ref(),
+        &args.survey,
+        &args.population,
+        &config,
+        args.human.as_deref(),
+        &args.out,
+        "survey",
+    )?;
     eprintln!(
         "{} items: {} computed, {} from the journal, {} failed; wrote {}",
         manifest.n_items,
@@ -300,17 +326,25 @@ fn run_cmd(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Compares two distributions files.
-pub(crate) fn compare_files(simulated: &Path, human: &Path, seed: u64, resamples: usize) -> anyhow::Result<CompareReport> {
+pub(crate) fn compare_files(
+    simulated: &Path,
+    human: &Path,
+    seed: u64,
+    resamples: usize,
+) -> anyhow::Result<CompareReport> {
     let simulated_records = vox_survey::read_distributions(simulated)?;
     let human_records = vox_survey::read_distributions(human)?;
     let config = CompareConfig {
-        bootstrap: BootstrapConfig { n_resamples: resamples, seed, ..Default::default() },
+        bootstrap: BootstrapConfig {
+            n_resamples: resamples,
+            seed,
+            ..Default::default()
+        },
         seed,
         ..Default::default()
     };
-    vox_survey::compare(&simulated_records, &human_records, &config).with_context(|| {
-        format!("comparing {} with {}", simulated.display(), human.display())
-    })
+    vox_survey::compare(&simulated_records, &human_records, &config)
+        .with_context(|| format!("comparing {} with {}", simulated.display(), human.display()))
 }
 
 fn compare_cmd(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -333,7 +367,10 @@ fn opt(v: Option<f64>) -> String {
 }
 
 fn print_questions(report: &CompareReport) {
-    println!("{:<28} {:<22} {:>7} {:>7} {:>7} {:>7}", "question", "group", "1-JS", "1-WD", "TV", "KL");
+    println!(
+        "{:<28} {:<22} {:>7} {:>7} {:>7} {:>7}",
+        "question", "group", "1-JS", "1-WD", "TV", "KL"
+    );
     for q in &report.questions {
         println!(
             "{:<28} {:<22} {:>7.3} {:>7} {:>7.3} {:>7.3}",
@@ -354,14 +391,23 @@ pub(crate) fn print_summary(report: &CompareReport) {
         ("model", Some(&report.aggregate)),
         ("uniform", Some(&report.baselines.uniform)),
         ("overall population", Some(&report.baselines.overall)),
-        ("shuffled demographics", report.baselines.shuffled_demographics.as_ref()),
+        (
+            "shuffled demographics",
+            report.baselines.shuffled_demographics.as_ref(),
+        ),
         ("human split-half ceiling", report.ceiling.as_ref()),
     ];
     println!(
         "{:<26} {:>24} {:>24} {:>24} {:>24}",
-        "", "1-JS (higher better)", "1-WD (higher better)", "TV (lower better)", "KL (lower better)"
+        "",
+        "1-JS (higher better)",
+        "1-WD (higher better)",
+        "TV (lower better)",
+        "KL (lower better)"
     );
-    let ci = |c: &vox_survey::metrics::MeanCi| format!("{:.3} [{:.3},{:.3}]", c.mean, c.ci_low, c.ci_high);
+    let ci = |c: &vox_survey::metrics::MeanCi| {
+        format!("{:.3} [{:.3},{:.3}]", c.mean, c.ci_low, c.ci_high)
+    };
     for (name, aggregate) in rows {
         match aggregate {
             Some(a) => println!(
@@ -375,7 +421,10 @@ pub(crate) fn print_summary(report: &CompareReport) {
             None => println!("{name:<26} {:>24}", "— (not available)"),
         }
     }
-    println!("{} question × group items; 95% bootstrap intervals over items.", report.questions.len());
+    println!(
+        "{} question × group items; 95% bootstrap intervals over items.",
+        report.questions.len()
+    );
 }
 
 /// OpinionQA attribute files → persona attribute names used by the built-in templates.
@@ -394,7 +443,11 @@ fn persona_attribute(attribute: &str) -> String {
     .to_string()
 }
 
-fn write_import(imported: &Imported, out: &ImportOut, group_attribute: &dyn Fn(&str) -> String) -> anyhow::Result<()> {
+fn write_import(
+    imported: &Imported,
+    out: &ImportOut,
+    group_attribute: &dyn Fn(&str) -> String,
+) -> anyhow::Result<()> {
     for diagnostic in &imported.diagnostics {
         eprintln!("note: {diagnostic}");
     }
@@ -404,7 +457,10 @@ fn write_import(imported: &Imported, out: &ImportOut, group_attribute: &dyn Fn(&
     if let Some(path) = &out.out_population {
         let mut members = Vec::new();
         for record in &imported.human {
-            if members.iter().any(|(p, _): &(vox_core::Persona, f64)| p.id == record.group) {
+            if members
+                .iter()
+                .any(|(p, _): &(vox_core::Persona, f64)| p.id == record.group)
+            {
                 continue;
             }
             let attribute = group_attribute(&record.group);
@@ -416,7 +472,8 @@ fn write_import(imported: &Imported, out: &ImportOut, group_attribute: &dyn Fn(&
             members.push((persona, 1.0));
         }
         let population = vox_core::Population::new(members)?;
-        std::fs::write(path, population_to_jsonl(&population)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, population_to_jsonl(&population))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
         "imported {} questions and {} human distributions",
@@ -428,26 +485,51 @@ fn write_import(imported: &Imported, out: &ImportOut, group_attribute: &dyn Fn(&
 
 fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
     match args.source {
-        ImportSource::Opinionqa { dir, attributes, questions, limit, out } => {
-            let config = OpinionQaConfig { attributes: attributes.clone(), question_ids: questions, limit };
+        ImportSource::Opinionqa {
+            dir,
+            attributes,
+            questions,
+            limit,
+            out,
+        } => {
+            let config = OpinionQaConfig {
+                attributes: attributes.clone(),
+                question_ids: questions,
+                limit,
+            };
             let imported = import_opinionqa(&dir, &config)?;
             // Which attribute file each group label came from, for the persona's attribute.
             let mut owner = std::collections::HashMap::new();
             for attribute in &attributes {
                 let path = dir.join(format!("{attribute}_data.json"));
-                let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+                let value: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path)?)?;
                 if let Some(object) = value.as_object() {
                     for groups in object.values().filter_map(|g| g.as_object()) {
                         for group in groups.keys() {
-                            owner.entry(group.clone()).or_insert_with(|| persona_attribute(attribute));
+                            owner
+                                .entry(group.clone())
+                                .or_insert_with(|| persona_attribute(attribute));
                         }
                     }
                 }
             }
-            write_import(&imported, &out, &|group| owner.get(group).cloned().unwrap_or_else(|| "group".into()))?;
+            write_import(&imported, &out, &|group| {
+                owner.get(group).cloned().unwrap_or_else(|| "group".into())
+            })?;
         }
-        ImportSource::Globalopinionqa { file, countries, min_countries, limit, out } => {
-            let config = GlobalOpinionConfig { countries, min_countries, limit };
+        ImportSource::Globalopinionqa {
+            file,
+            countries,
+            min_countries,
+            limit,
+            out,
+        } => {
+            let config = GlobalOpinionConfig {
+                countries,
+                min_countries,
+                limit,
+            };
             let imported = import_globalopinionqa(&file, &config)?;
             write_import(&imported, &out, &|_| "country".into())?;
         }
@@ -457,12 +539,17 @@ fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 /// The committed demo samples, embedded so that the demo runs from any directory.
 mod demo_data {
-    pub const OPINIONQA_SURVEY: &str = include_str!("../../../../data/opinionqa-sample/survey.toml");
+    pub const OPINIONQA_SURVEY: &str =
+        include_str!("../../../../data/opinionqa-sample/survey.toml");
     pub const OPINIONQA_HUMAN: &str = include_str!("../../../../data/opinionqa-sample/human.jsonl");
-    pub const OPINIONQA_POPULATION: &str = include_str!("../../../../data/opinionqa-sample/population.jsonl");
-    pub const GLOBAL_SURVEY: &str = include_str!("../../../../data/globalopinionqa-sample/survey.toml");
-    pub const GLOBAL_HUMAN: &str = include_str!("../../../../data/globalopinionqa-sample/human.jsonl");
-    pub const GLOBAL_POPULATION: &str = include_str!("../../../../data/globalopinionqa-sample/population.jsonl");
+    pub const OPINIONQA_POPULATION: &str =
+        include_str!("../../../../data/opinionqa-sample/population.jsonl");
+    pub const GLOBAL_SURVEY: &str =
+        include_str!("../../../../data/globalopinionqa-sample/survey.toml");
+    pub const GLOBAL_HUMAN: &str =
+        include_str!("../../../../data/globalopinionqa-sample/human.jsonl");
+    pub const GLOBAL_POPULATION: &str =
+        include_str!("../../../../data/globalopinionqa-sample/population.jsonl");
 }
 
 fn demo_cmd(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -474,14 +561,22 @@ fn demo_cmd(args: DemoArgs) -> anyhow::Result<ExitCode> {
             "OpinionQA sample: 20 Pew questions by party and ideology",
             "opinionqa-bio",
             vec!["party".to_string(), "ideology".to_string()],
-            [demo_data::OPINIONQA_SURVEY, demo_data::OPINIONQA_HUMAN, demo_data::OPINIONQA_POPULATION],
+            [
+                demo_data::OPINIONQA_SURVEY,
+                demo_data::OPINIONQA_HUMAN,
+                demo_data::OPINIONQA_POPULATION,
+            ],
         ),
         (
             "globalopinionqa",
             "GlobalOpinionQA sample: 20 questions in 5 countries",
             "globalopinionqa-country",
             vec!["country".to_string()],
-            [demo_data::GLOBAL_SURVEY, demo_data::GLOBAL_HUMAN, demo_data::GLOBAL_POPULATION],
+            [
+                demo_data::GLOBAL_SURVEY,
+                demo_data::GLOBAL_HUMAN,
+                demo_data::GLOBAL_POPULATION,
+            ],
         ),
     ];
     let model = args.model.load_dyn()?;
@@ -499,21 +594,50 @@ fn demo_cmd(args: DemoArgs) -> anyhow::Result<ExitCode> {
         config.seed = args.seed;
         config.only = Some(human_pairs(&human_path)?);
         let run_dir = args.out.join(name);
-        let manifest = execute_run(model.as_ref(), &survey_path, &population_path, &config, Some(&human_path), &run_dir, name)?;
-        let report = compare_files(&run_dir.join("distributions.jsonl"), &human_path, args.seed, 1000)?;
-        std::fs::write(run_dir.join("compare.json"), serde_json::to_string_pretty(&report)?)?;
+        let manifest = execute_run(
+            model.as_ref(),
+            &survey_path,
+            &population_path,
+            &config,
+            Some(&human_path),
+            &run_dir,
+            name,
+        )?;
+        let report = compare_files(
+            &run_dir.join("distributions.jsonl"),
+            &human_path,
+            args.seed,
+            1000,
+        )?;
+        std::fs::write(
+            run_dir.join("compare.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
         results.push((title, manifest, report));
     }
     let sections: Vec<vox_survey::html::Section<'_>> = results
         .iter()
-        .map(|(title, manifest, report)| vox_survey::html::Section { title, report, manifest: Some(manifest) })
+        .map(|(title, manifest, report)| vox_survey::html::Section {
+            title,
+            report,
+            manifest: Some(manifest),
+        })
         .collect();
-    let page = vox_survey::html::render("vox demo: simulated survey respondents against real people", &sections);
+    let page = vox_survey::html::render(
+        "vox demo: simulated survey respondents against real people",
+        &sections,
+    );
     let report_path = args.out.join("report.html");
-    std::fs::write(&report_path, page).with_context(|| format!("writing {}", report_path.display()))?;
+    std::fs::write(&report_path, page)
+        .with_context(|| format!("writing {}", report_path.display()))?;
     println!();
     for (title, manifest, report) in &results {
-        println!("== {title} ({} on {}, {} items)", manifest.method.as_str(), manifest.provenance.model_id.split('@').next().unwrap_or(""), report.questions.len());
+        println!(
+            "== {title} ({} on {}, {} items)",
+            manifest.method.as_str(),
+            manifest.provenance.model_id.split('@').next().unwrap_or(""),
+            report.questions.len()
+        );
         print_summary(report);
         println!();
     }
