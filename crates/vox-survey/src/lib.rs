@@ -8,6 +8,7 @@
 //! split-half human ceiling; [`html`] renders the result as a self-contained page.
 #![deny(missing_docs)]
 
+pub mod backstory;
 pub mod compare;
 pub mod error;
 pub mod html;

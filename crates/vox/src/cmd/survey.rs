@@ -33,6 +33,30 @@ enum SurveyCommand {
     /// The demo: OpinionQA by party and ideology and GlobalOpinionQA by country, on the
     /// embedded model, scored against baselines, with an HTML report.
     Demo(DemoArgs),
+    /// Generate a first-person backstory for every persona that lacks one (for the
+    /// `backstory` template) and write the population with them.
+    Backstories(BackstoriesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BackstoriesArgs {
+    /// Population file (.toml, .jsonl or .csv).
+    #[arg(long)]
+    population: PathBuf,
+    /// Where to write the population with backstories (.jsonl).
+    #[arg(long)]
+    out: PathBuf,
+    /// Template whose attribute phrases describe the persona to the model.
+    #[arg(long, default_value = "opinionqa-bio")]
+    describe_with: String,
+    /// Most tokens per backstory.
+    #[arg(long, default_value_t = 160)]
+    max_tokens: usize,
+    /// Seed of the sampled backstories.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    model: ModelOpts,
 }
 
 /// Elicitation method (see the README's survey section).
@@ -217,7 +241,36 @@ pub fn run(args: SurveyArgs) -> anyhow::Result<ExitCode> {
         SurveyCommand::Compare(args) => compare_cmd(args),
         SurveyCommand::Import(args) => import_cmd(args),
         SurveyCommand::Demo(args) => demo_cmd(args),
+        SurveyCommand::Backstories(args) => backstories_cmd(args),
     }
+}
+
+fn backstories_cmd(args: BackstoriesArgs) -> anyhow::Result<ExitCode> {
+    let population = vox_survey::load_population(&args.population)?;
+    let template = PromptTemplate::load(&args.describe_with)?;
+    let model = args.model.load_dyn()?;
+    let config = vox_survey::backstory::BackstoryConfig {
+        max_tokens: args.max_tokens,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let bar = indicatif::ProgressBar::new(population.len() as u64);
+    let with_backstories = vox_survey::backstory::generate_backstories(
+        model.as_ref(),
+        &population,
+        &template,
+        &config,
+        &mut |done, _| bar.set_position(done as u64),
+    )?;
+    bar.finish();
+    std::fs::write(&args.out, population_to_jsonl(&with_backstories))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} personas to {}",
+        with_backstories.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sha256_of(path: &Path) -> anyhow::Result<String> {
