@@ -926,6 +926,78 @@ mod tests {
     }
 
     #[test]
+    fn only_the_requested_pairs_are_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: String::new(),
+        };
+        let mut config = config(Method::Logprob);
+        config.only = Some(
+            [("Republican".to_string(), "q2".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        let manifest = run_survey(
+            &fake,
+            &survey(),
+            &population(),
+            &config,
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(manifest.n_items, 1);
+        let responses = read_responses(&dir.path().join("responses.jsonl")).unwrap();
+        assert_eq!(
+            (
+                responses[0].persona_id.as_str(),
+                responses[0].question_id.as_str()
+            ),
+            ("c", "q2")
+        );
+    }
+
+    #[test]
+    fn identical_prompts_share_one_cached_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = Fake {
+            calls: AtomicUsize::new(0),
+            text: String::new(),
+        };
+        let persona = |id: &str| Persona {
+            id: id.into(),
+            attributes: [("party".to_string(), "Democrat".to_string())]
+                .into_iter()
+                .collect(),
+            backstory: None,
+        };
+        let twins = Population::new(vec![(persona("a"), 1.0), (persona("b"), 1.0)]).unwrap();
+        let manifest = run_survey(
+            &fake,
+            &survey(),
+            &twins,
+            &config(Method::Logprob),
+            Provenance::default(),
+            dir.path(),
+            &mut |_| {},
+        )
+        .unwrap();
+        // Same model, prompt, options and parameters: the second persona reuses the first's call.
+        assert_eq!(
+            (manifest.n_items, manifest.n_computed, manifest.n_reused),
+            (4, 2, 2)
+        );
+        assert_eq!(
+            read_responses(&dir.path().join("responses.jsonl"))
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    #[test]
     fn verbal_and_choice_parsing() {
         assert_eq!(parse_verbal("A: 40%\nB: 60%", 2).unwrap(), vec![0.4, 0.6]);
         assert_eq!(

@@ -78,16 +78,48 @@ pub fn human_vector(counts: &BTreeMap<String, f64>) -> Option<Vec<f64>> {
     (n > 0.0).then(|| counts.values().map(|c| c / n).collect())
 }
 
+/// A JSON object read as key/value pairs in file order (`serde_json::Map` sorts its keys unless
+/// the crate-wide `preserve_order` feature is on, and the per-item order matters here).
+struct OrderedObject(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedObject, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    entries.push((key, value));
+                }
+                Ok(OrderedObject(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// One stored model output file (`results/opinionqa/<output type>/<model>/<task>/<subset>/
 /// <ATTR>/<group>.json`): question key → option letter → value (`avg_actual_results`), in file
 /// order.
 pub fn read_model_outputs(path: &Path) -> Result<Vec<(String, BTreeMap<String, f64>)>> {
-    let value = read_json(path)?;
-    let items = value.as_object().ok_or_else(|| {
-        SurveyError::invalid(path, 1, "-", "expected an object keyed by question")
+    let text = std::fs::read_to_string(path).map_err(|e| SurveyError::io(path, e))?;
+    let items: OrderedObject = serde_json::from_str(&text).map_err(|e| {
+        SurveyError::invalid(
+            path,
+            e.line(),
+            "-",
+            format!("expected an object keyed by question: {e}"),
+        )
     })?;
     let mut out = Vec::new();
-    for (key, item) in items {
+    for (key, item) in items.0 {
         let results = item
             .get("avg_actual_results")
             .and_then(Value::as_object)
@@ -105,7 +137,7 @@ pub fn read_model_outputs(path: &Path) -> Result<Vec<(String, BTreeMap<String, f
             // Meister et al.'s evaluation does.
             letters.insert(letter.clone(), v.as_f64().unwrap_or(f64::NAN));
         }
-        out.push((key.clone(), letters));
+        out.push((key, letters));
     }
     Ok(out)
 }
