@@ -52,7 +52,7 @@ impl Method {
         match self {
             Method::Logprob | Method::Sample => format!("Answer with a single letter (A to {last})."),
             Method::Verbal => format!(
-                "For each option A to {last}, estimate the percentage of people like this who would choose it. Reply with one line per option, like \"A: 40%\"."
+                "For each option A to {last}, estimate the percentage of people like this who would choose it. Reply with one line per option, in the form \"letter: percent%\", with the percentages summing to 100."
             ),
         }
     }
@@ -256,9 +256,11 @@ fn derived_seed(seed: u64, persona_id: &str, question_id: &str) -> u64 {
 }
 
 /// Parses a verbalised distribution: lines such as `A: 40%`, `B) 0.3`, `C. 25 percent`.
-/// Options that are not mentioned get 0. Returns a message when nothing usable is found.
+/// Every option must be given a number (a partial answer would silently put all mass on the
+/// options that were named); otherwise the message says what was missing.
 pub fn parse_verbal(text: &str, n_options: usize) -> std::result::Result<Vec<f64>, String> {
     let mut values = vec![0.0; n_options];
+    let mut seen = vec![false; n_options];
     let mut found = 0;
     for line in text.lines() {
         let line = line
@@ -285,6 +287,7 @@ pub fn parse_verbal(text: &str, n_options: usize) -> std::result::Result<Vec<f64
             .collect();
         if let Ok(value) = number.trim_end_matches('.').parse::<f64>() {
             values[index] = value;
+            seen[index] = true;
             found += 1;
         }
     }
@@ -292,6 +295,17 @@ pub fn parse_verbal(text: &str, n_options: usize) -> std::result::Result<Vec<f64
     if found == 0 || total.is_nan() || total <= 0.0 {
         return Err(format!(
             "no option percentages found in {:?}",
+            truncate(text, 200)
+        ));
+    }
+    let missing: Vec<String> = (0..n_options)
+        .filter(|&i| !seen[i])
+        .map(option_letter)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "no percentage for option(s) {} in {:?}",
+            missing.join(", "),
             truncate(text, 200)
         ));
     }
@@ -1001,10 +1015,15 @@ mod tests {
     fn verbal_and_choice_parsing() {
         assert_eq!(parse_verbal("A: 40%\nB: 60%", 2).unwrap(), vec![0.4, 0.6]);
         assert_eq!(
-            parse_verbal("- A) 1\n- C. 3 percent\nZ: 9", 3).unwrap(),
+            parse_verbal("- A) 1\n- B: 0%\n- C. 3 percent\nZ: 9", 3).unwrap(),
             vec![0.25, 0.0, 0.75]
         );
         assert!(parse_verbal("no numbers here", 2).is_err());
+        let partial = parse_verbal("A: 40%", 3).unwrap_err();
+        assert!(
+            partial.contains("no percentage for option(s) B, C"),
+            "{partial}"
+        );
         let options = vec!["Yes".to_string(), "No".to_string()];
         assert_eq!(parse_choice(" B", &options), Some(1));
         assert_eq!(parse_choice("Answer: A.", &options), Some(0));
