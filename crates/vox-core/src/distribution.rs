@@ -76,7 +76,10 @@ impl Distribution {
                 acc = vec![0.0; part.len()];
             }
             if !weight.is_finite() || weight < 0.0 {
-                return Err(DistributionError::InvalidWeight { index: 0, value: weight });
+                return Err(DistributionError::InvalidWeight {
+                    index: 0,
+                    value: weight,
+                });
             }
             for (slot, p) in acc.iter_mut().zip(&part.0) {
                 *slot += weight * p;
@@ -114,8 +117,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_weights() {
-        assert_eq!(Distribution::from_weights(&[]), Err(DistributionError::Empty));
-        assert_eq!(Distribution::from_weights(&[0.0, 0.0]), Err(DistributionError::ZeroMass));
+        assert_eq!(
+            Distribution::from_weights(&[]),
+            Err(DistributionError::Empty)
+        );
+        assert_eq!(
+            Distribution::from_weights(&[0.0, 0.0]),
+            Err(DistributionError::ZeroMass)
+        );
         assert!(matches!(
             Distribution::from_weights(&[1.0, -1.0]),
             Err(DistributionError::InvalidWeight { index: 1, .. })

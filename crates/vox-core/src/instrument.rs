@@ -97,7 +97,9 @@ impl Question {
 
     /// Indices of the options that are kept for analysis (all but refusals), in order.
     pub fn substantive_options(&self) -> Vec<usize> {
-        (0..self.options.len()).filter(|i| !self.refusal.contains(i)).collect()
+        (0..self.options.len())
+            .filter(|i| !self.refusal.contains(i))
+            .collect()
     }
 }
 
@@ -115,7 +117,9 @@ impl Survey {
         for (position, question) in questions.iter().enumerate() {
             question.validate(position)?;
             if !seen.insert(question.id.as_str()) {
-                return Err(InstrumentError::DuplicateId { id: question.id.clone() });
+                return Err(InstrumentError::DuplicateId {
+                    id: question.id.clone(),
+                });
             }
         }
         Ok(Self { questions })

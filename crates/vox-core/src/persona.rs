@@ -62,7 +62,9 @@ impl Population {
                 });
             }
             if !seen.insert(persona.id.as_str()) {
-                return Err(PopulationError::DuplicateId { id: persona.id.clone() });
+                return Err(PopulationError::DuplicateId {
+                    id: persona.id.clone(),
+                });
             }
         }
         Ok(Self { members })

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum LmError {
     /// The model file does not exist.
-    #[error("model file {path} does not exist; run `vox model pull` or pass --model PATH / VOX_MODEL")]
+    #[error(
+        "model file {path} does not exist; run `vox model pull` or pass --model PATH / VOX_MODEL"
+    )]
     ModelNotFound {
         /// Path that was tried.
         path: PathBuf,

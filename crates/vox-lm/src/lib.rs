@@ -39,8 +39,11 @@ pub trait LanguageModel: Send + Sync {
     /// The log-probability of each candidate as the *next token* after the prompt (OpinionQA's
     /// convention: candidates are answer letters such as `"A"`, `" B"`). Each candidate must be
     /// a single token; the values are the full-vocabulary log-softmax at those ids.
-    fn next_token_logprobs(&self, prompt: &Prompt, candidates: &[String])
-        -> Result<Vec<f64>, LmError>;
+    fn next_token_logprobs(
+        &self,
+        prompt: &Prompt,
+        candidates: &[String],
+    ) -> Result<Vec<f64>, LmError>;
 
     /// Per-layer residual-stream vectors for a text, where the backend exposes them.
     fn hidden_states(&self, _prompt: &Prompt) -> Result<HiddenStates, LmError> {

@@ -26,7 +26,10 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message from `role`.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into() }
+        Self {
+            role,
+            content: content.into(),
+        }
     }
 }
 
@@ -60,14 +63,22 @@ pub struct Sampling {
 
 impl Default for Sampling {
     fn default() -> Self {
-        Self { temperature: 0.7, top_p: 0.9, seed: 0 }
+        Self {
+            temperature: 0.7,
+            top_p: 0.9,
+            seed: 0,
+        }
     }
 }
 
 impl Sampling {
     /// Greedy decoding.
     pub fn greedy() -> Self {
-        Self { temperature: 0.0, top_p: 1.0, seed: 0 }
+        Self {
+            temperature: 0.0,
+            top_p: 1.0,
+            seed: 0,
+        }
     }
 }
 
@@ -87,7 +98,12 @@ pub struct GenerateRequest {
 impl GenerateRequest {
     /// A request with default settings (128 tokens, temperature 0.7, top-p 0.9, seed 0).
     pub fn new(prompt: Prompt) -> Self {
-        Self { prompt, max_tokens: 128, sampling: Sampling::default(), stop: Vec::new() }
+        Self {
+            prompt,
+            max_tokens: 128,
+            sampling: Sampling::default(),
+            stop: Vec::new(),
+        }
     }
 }
 
@@ -148,8 +164,16 @@ impl OptionScores {
     /// The softmax over options of the total log-probabilities: the probability of each option
     /// given that the answer is one of them.
     pub fn distribution(&self) -> Vec<f64> {
-        let max = self.options.iter().map(|o| o.logprob).fold(f64::NEG_INFINITY, f64::max);
-        let weights: Vec<f64> = self.options.iter().map(|o| (o.logprob - max).exp()).collect();
+        let max = self
+            .options
+            .iter()
+            .map(|o| o.logprob)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<f64> = self
+            .options
+            .iter()
+            .map(|o| (o.logprob - max).exp())
+            .collect();
         let total: f64 = weights.iter().sum();
         weights.iter().map(|w| w / total).collect()
     }

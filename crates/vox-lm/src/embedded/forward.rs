@@ -20,7 +20,10 @@ pub(crate) struct KvCache {
 
 impl KvCache {
     pub(crate) fn new(n_layers: usize) -> Self {
-        Self { layers: vec![None; n_layers], tokens: Vec::new() }
+        Self {
+            layers: vec![None; n_layers],
+            tokens: Vec::new(),
+        }
     }
 
     /// Cached positions.
@@ -46,7 +49,11 @@ impl KvCache {
 
     /// Length of the longest common prefix between the cached tokens and `tokens`.
     pub(crate) fn common_prefix(&self, tokens: &[u32]) -> usize {
-        self.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count()
+        self.tokens
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
     }
 }
 
@@ -79,14 +86,21 @@ impl Rope {
     pub(crate) fn new(meta: &ModelMetadata, device: &Device) -> Result<Self, LmError> {
         let half = meta.head_dim() / 2;
         let inv_freq: Vec<f32> = (0..half)
-            .map(|i| 1.0 / meta.rope_freq_base.powf(2.0 * i as f32 / meta.head_dim() as f32))
+            .map(|i| {
+                1.0 / meta
+                    .rope_freq_base
+                    .powf(2.0 * i as f32 / meta.head_dim() as f32)
+            })
             .collect();
         let inv_freq = Tensor::from_vec(inv_freq, (1, half), device)?;
         let positions = Tensor::arange(0u32, meta.context_length as u32, device)?
             .to_dtype(DType::F32)?
             .reshape((meta.context_length, 1))?;
         let angles = positions.broadcast_mul(&inv_freq)?;
-        Ok(Self { cos: angles.cos()?, sin: angles.sin()? })
+        Ok(Self {
+            cos: angles.cos()?,
+            sin: angles.sin()?,
+        })
     }
 }
 
@@ -117,7 +131,10 @@ pub(crate) fn forward(
         }
     }
     let ids = Tensor::new(tokens, &device)?;
-    let pos_ids = Tensor::new(positions.iter().map(|&p| p as u32).collect::<Vec<_>>(), &device)?;
+    let pos_ids = Tensor::new(
+        positions.iter().map(|&p| p as u32).collect::<Vec<_>>(),
+        &device,
+    )?;
     let cos = rope.cos.index_select(&pos_ids, 0)?;
     let sin = rope.sin.index_select(&pos_ids, 0)?;
     let mask = attention_mask(n_cached, n_new, &visibility, &device)?;
@@ -132,14 +149,29 @@ pub(crate) fn forward(
     for (layer, block) in weights.blocks.iter().enumerate() {
         let residual = &x;
         let h = candle_nn::ops::rms_norm(&x, &block.attn_norm, meta.rms_norm_eps as f32)?;
-        let q = block.wq.forward(&h)?.reshape((1, n_new, n_heads, head_dim))?.transpose(1, 2)?;
-        let k = block.wk.forward(&h)?.reshape((1, n_new, n_kv, head_dim))?.transpose(1, 2)?;
-        let v = block.wv.forward(&h)?.reshape((1, n_new, n_kv, head_dim))?.transpose(1, 2)?;
+        let q = block
+            .wq
+            .forward(&h)?
+            .reshape((1, n_new, n_heads, head_dim))?
+            .transpose(1, 2)?;
+        let k = block
+            .wk
+            .forward(&h)?
+            .reshape((1, n_new, n_kv, head_dim))?
+            .transpose(1, 2)?;
+        let v = block
+            .wv
+            .forward(&h)?
+            .reshape((1, n_new, n_kv, head_dim))?
+            .transpose(1, 2)?;
         let q = candle_nn::rotary_emb::rope_i(&q.contiguous()?, &cos, &sin)?;
         let k = candle_nn::rotary_emb::rope_i(&k.contiguous()?, &cos, &sin)?;
         let v = v.contiguous()?;
         let (k_all, v_all) = match cache.layers[layer].take() {
-            Some((k_old, v_old)) => (Tensor::cat(&[&k_old, &k], 2)?, Tensor::cat(&[&v_old, &v], 2)?),
+            Some((k_old, v_old)) => (
+                Tensor::cat(&[&k_old, &k], 2)?,
+                Tensor::cat(&[&v_old, &v], 2)?,
+            ),
             None => (k, v),
         };
         cache.layers[layer] = Some((k_all.clone(), v_all.clone()));
@@ -166,9 +198,13 @@ pub(crate) fn forward(
     let logits = if logit_rows.is_empty() {
         None
     } else {
-        let rows = Tensor::new(logit_rows.iter().map(|&r| r as u32).collect::<Vec<_>>(), &device)?;
+        let rows = Tensor::new(
+            logit_rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
+            &device,
+        )?;
         let selected = x.squeeze(0)?.index_select(&rows, 0)?;
-        let normed = candle_nn::ops::rms_norm(&selected, &weights.final_norm, meta.rms_norm_eps as f32)?;
+        let normed =
+            candle_nn::ops::rms_norm(&selected, &weights.final_norm, meta.rms_norm_eps as f32)?;
         Some(weights.output.forward(&normed)?)
     };
     Ok(ForwardOutput { logits, hidden })
@@ -208,5 +244,8 @@ fn attention_mask(
 pub(crate) fn log_softmax_rows(logits: &Tensor) -> Result<Vec<Vec<f64>>, LmError> {
     let lsm = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
     let rows: Vec<Vec<f32>> = lsm.to_vec2()?;
-    Ok(rows.into_iter().map(|r| r.into_iter().map(f64::from).collect()).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_iter().map(f64::from).collect())
+        .collect())
 }

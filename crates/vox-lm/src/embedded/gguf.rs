@@ -41,7 +41,10 @@ pub struct ModelMetadata {
 impl ModelMetadata {
     /// Reads and checks the metadata of a parsed GGUF file.
     pub(crate) fn from_content(content: &Content, path: &Path) -> Result<Self, LmError> {
-        let bad = |reason: String| LmError::BadModelFile { path: path.to_path_buf(), reason };
+        let bad = |reason: String| LmError::BadModelFile {
+            path: path.to_path_buf(),
+            reason,
+        };
         let get = |key: &str| content.metadata.get(key);
         let string = |key: &str| get(key).and_then(|v| v.to_string().ok()).cloned();
         let arch = string("general.architecture").unwrap_or_default();
@@ -58,11 +61,17 @@ impl ModelMetadata {
         let n_heads = uint("llama.attention.head_count")?;
         let hidden_size = uint("llama.embedding_length")?;
         if n_heads == 0 || hidden_size % n_heads != 0 {
-            return Err(bad(format!("{hidden_size} is not divisible into {n_heads} heads")));
+            return Err(bad(format!(
+                "{hidden_size} is not divisible into {n_heads} heads"
+            )));
         }
-        let n_kv_heads = get("llama.attention.head_count_kv").and_then(value_to_usize).unwrap_or(n_heads);
+        let n_kv_heads = get("llama.attention.head_count_kv")
+            .and_then(value_to_usize)
+            .unwrap_or(n_heads);
         if n_kv_heads == 0 || n_heads % n_kv_heads != 0 {
-            return Err(bad(format!("{n_heads} heads cannot share {n_kv_heads} key/value heads")));
+            return Err(bad(format!(
+                "{n_heads} heads cannot share {n_kv_heads} key/value heads"
+            )));
         }
         let vocab_size = match get("llama.vocab_size").and_then(value_to_usize) {
             Some(n) => n,
@@ -72,7 +81,9 @@ impl ModelMetadata {
             },
         };
         let name = string("general.name").unwrap_or_else(|| {
-            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
         });
         Ok(Self {
             name,
@@ -81,7 +92,9 @@ impl ModelMetadata {
             ffn_size: uint("llama.feed_forward_length")?,
             n_heads,
             n_kv_heads,
-            context_length: get("llama.context_length").and_then(value_to_usize).unwrap_or(2048),
+            context_length: get("llama.context_length")
+                .and_then(value_to_usize)
+                .unwrap_or(2048),
             rope_freq_base: get("llama.rope.freq_base")
                 .and_then(|v| v.to_f32().ok())
                 .unwrap_or(10_000.0),
@@ -90,8 +103,12 @@ impl ModelMetadata {
                 .unwrap_or(1e-5) as f64,
             vocab_size,
             chat_template: string("tokenizer.chat_template"),
-            bos_token_id: get("tokenizer.ggml.bos_token_id").and_then(value_to_usize).map(|v| v as u32),
-            eos_token_id: get("tokenizer.ggml.eos_token_id").and_then(value_to_usize).map(|v| v as u32),
+            bos_token_id: get("tokenizer.ggml.bos_token_id")
+                .and_then(value_to_usize)
+                .map(|v| v as u32),
+            eos_token_id: get("tokenizer.ggml.eos_token_id")
+                .and_then(value_to_usize)
+                .map(|v| v as u32),
         })
     }
 

@@ -48,7 +48,11 @@ pub struct EmbeddedConfig {
 
 impl Default for EmbeddedConfig {
     fn default() -> Self {
-        Self { prefill_format: WeightFormat::F32, decode_format: WeightFormat::Q8_0, chunk_tokens: 512 }
+        Self {
+            prefill_format: WeightFormat::F32,
+            decode_format: WeightFormat::Q8_0,
+            chunk_tokens: 512,
+        }
     }
 }
 
@@ -69,7 +73,10 @@ pub struct EmbeddedModel {
 
 impl std::fmt::Debug for EmbeddedModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedModel").field("path", &self.path).field("meta", &self.meta).finish()
+        f.debug_struct("EmbeddedModel")
+            .field("path", &self.path)
+            .field("meta", &self.meta)
+            .finish()
     }
 }
 
@@ -77,10 +84,15 @@ impl EmbeddedModel {
     /// Loads a llama-architecture GGUF file.
     pub fn load(path: &Path, config: EmbeddedConfig) -> Result<Self, LmError> {
         if !path.exists() {
-            return Err(LmError::ModelNotFound { path: path.to_path_buf() });
+            return Err(LmError::ModelNotFound {
+                path: path.to_path_buf(),
+            });
         }
         let _span = tracing::info_span!("load_model", path = %path.display()).entered();
-        let io = |source| LmError::Io { path: path.to_path_buf(), source };
+        let io = |source| LmError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let sha256 = sha256_file(path)?;
         let mut file = File::open(path).map_err(io)?;
         let content = Content::read(&mut file).map_err(|err| LmError::BadModelFile {
@@ -91,7 +103,14 @@ impl EmbeddedModel {
         let codec = TextCodec::from_content(&content, path, meta.chat_template.as_deref())?;
         let device = Device::Cpu;
         let rope = Rope::new(&meta, &device)?;
-        let prefill = Weights::load(&content, &mut file, path, &meta, config.prefill_format, &device)?;
+        let prefill = Weights::load(
+            &content,
+            &mut file,
+            path,
+            &meta,
+            config.prefill_format,
+            &device,
+        )?;
         let mut end_tokens: Vec<u32> = meta.eos_token_id.into_iter().collect();
         for special in ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "</s>"] {
             if let Some(id) = codec.token_id(special) {
@@ -139,6 +158,12 @@ impl EmbeddedModel {
         self.codec.render(prompt)
     }
 
+    /// Builds the decoding weights now rather than on the first `generate` (for timing, or to
+    /// pay the conversion cost up front).
+    pub fn prepare_generation(&self) -> Result<(), LmError> {
+        self.decode_weights().map(|_| ())
+    }
+
     fn decode_weights(&self) -> Result<&Weights, LmError> {
         if self.config.decode_format == self.config.prefill_format {
             return Ok(&self.prefill);
@@ -146,9 +171,20 @@ impl EmbeddedModel {
         let loaded = self.decode.get_or_init(|| {
             let _span = tracing::info_span!("load_decode_weights").entered();
             let load = || -> Result<Weights, LmError> {
-                let mut file = File::open(&self.path).map_err(|source| LmError::Io { path: self.path.clone(), source })?;
-                let content = Content::read(&mut file).map_err(|e| LmError::Runtime(e.to_string()))?;
-                Weights::load(&content, &mut file, &self.path, &self.meta, self.config.decode_format, &Device::Cpu)
+                let mut file = File::open(&self.path).map_err(|source| LmError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                let content =
+                    Content::read(&mut file).map_err(|e| LmError::Runtime(e.to_string()))?;
+                Weights::load(
+                    &content,
+                    &mut file,
+                    &self.path,
+                    &self.meta,
+                    self.config.decode_format,
+                    &Device::Cpu,
+                )
             };
             load().map_err(|e| e.to_string())
         });
@@ -161,7 +197,10 @@ impl EmbeddedModel {
             return Err(LmError::InvalidRequest("the prompt is empty".into()));
         }
         if ids.len() >= self.meta.context_length {
-            return Err(LmError::ContextOverflow { n_tokens: ids.len(), context_length: self.meta.context_length });
+            return Err(LmError::ContextOverflow {
+                n_tokens: ids.len(),
+                context_length: self.meta.context_length,
+            });
         }
         Ok(ids)
     }
@@ -176,18 +215,36 @@ impl EmbeddedModel {
         while start < end {
             let stop = (start + self.config.chunk_tokens).min(end);
             let positions: Vec<usize> = (start..stop).collect();
-            forward(&self.meta, &self.prefill, &self.rope, cache, &prompt[start..stop], &positions, Visibility::Causal, &[], false)?;
+            forward(
+                &self.meta,
+                &self.prefill,
+                &self.rope,
+                cache,
+                &prompt[start..stop],
+                &positions,
+                Visibility::Causal,
+                &[],
+                false,
+            )?;
             start = stop;
         }
         Ok(())
     }
 
-    fn score_locked(&self, cache: &mut KvCache, prompt: &[u32], options: &[Vec<u32>]) -> Result<Vec<f64>, LmError> {
+    fn score_locked(
+        &self,
+        cache: &mut KvCache,
+        prompt: &[u32],
+        options: &[Vec<u32>],
+    ) -> Result<Vec<f64>, LmError> {
         self.prefill_all_but_last(cache, prompt)?;
         let last = prompt.len() - 1;
         let total = prompt.len() + options.iter().map(Vec::len).max().unwrap_or(0);
         if total > self.meta.context_length {
-            return Err(LmError::ContextOverflow { n_tokens: total, context_length: self.meta.context_length });
+            return Err(LmError::ContextOverflow {
+                n_tokens: total,
+                context_length: self.meta.context_length,
+            });
         }
         // New tokens: the last prompt token, then every option's tokens as a branch off it.
         let mut tokens = vec![prompt[last]];
@@ -211,14 +268,30 @@ impl EmbeddedModel {
             }
             option_rows.push(rows);
         }
-        let out = forward(&self.meta, &self.prefill, &self.rope, cache, &tokens, &positions, Visibility::Tree(&parents), &logit_rows, false)?;
+        let out = forward(
+            &self.meta,
+            &self.prefill,
+            &self.rope,
+            cache,
+            &tokens,
+            &positions,
+            Visibility::Tree(&parents),
+            &logit_rows,
+            false,
+        )?;
         cache.truncate(prompt.len())?;
         let logits = out.logits.expect("logit rows were requested");
         let lsm = log_softmax_rows(&logits)?;
         Ok(options
             .iter()
             .zip(&option_rows)
-            .map(|(option, rows)| option.iter().zip(rows).map(|(&id, &row)| lsm[row][id as usize]).sum())
+            .map(|(option, rows)| {
+                option
+                    .iter()
+                    .zip(rows)
+                    .map(|(&id, &row)| lsm[row][id as usize])
+                    .sum()
+            })
             .collect())
     }
 
@@ -251,7 +324,11 @@ impl EmbeddedModel {
 
 impl LanguageModel for EmbeddedModel {
     fn model_id(&self) -> String {
-        let file = self.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = self
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         format!("embedded:{file}@sha256:{}", self.sha256)
     }
 
@@ -262,7 +339,17 @@ impl LanguageModel for EmbeddedModel {
         let mut cache = self.lock_cache();
         self.prefill_all_but_last(&mut cache, &prompt)?;
         let last = prompt.len() - 1;
-        let out = forward(&self.meta, &self.prefill, &self.rope, &mut cache, &prompt[last..], &[last], Visibility::Causal, &[0], false)?;
+        let out = forward(
+            &self.meta,
+            &self.prefill,
+            &self.rope,
+            &mut cache,
+            &prompt[last..],
+            &[last],
+            Visibility::Causal,
+            &[0],
+            false,
+        )?;
         let mut logits: Vec<f32> = out.logits.expect("requested").squeeze(0)?.to_vec1()?;
         let mut rng = ChaCha8Rng::seed_from_u64(request.sampling.seed);
         let mut generated: Vec<u32> = Vec::new();
@@ -276,7 +363,13 @@ impl LanguageModel for EmbeddedModel {
             }
             generated.push(next);
             text = self.codec.decode(&generated)?;
-            if let Some(cut) = request.stop.iter().filter(|s| !s.is_empty()).filter_map(|s| text.find(s.as_str())).min() {
+            if let Some(cut) = request
+                .stop
+                .iter()
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| text.find(s.as_str()))
+                .min()
+            {
                 text.truncate(cut);
                 finish = FinishReason::Stop;
                 break;
@@ -285,13 +378,28 @@ impl LanguageModel for EmbeddedModel {
             if position + 1 >= self.meta.context_length || generated.len() == request.max_tokens {
                 break;
             }
-            let out = forward(&self.meta, decode, &self.rope, &mut cache, &[next], &[position], Visibility::Causal, &[0], false)?;
+            let out = forward(
+                &self.meta,
+                decode,
+                &self.rope,
+                &mut cache,
+                &[next],
+                &[position],
+                Visibility::Causal,
+                &[0],
+                false,
+            )?;
             logits = out.logits.expect("requested").squeeze(0)?.to_vec1()?;
         }
         // Keep only prompt positions (computed with the prefill weights) for later reuse, so
         // scores never depend on what was generated before.
         cache.truncate(prompt.len())?;
-        Ok(Generation { text, n_prompt_tokens: prompt.len(), n_generated_tokens: generated.len(), finish })
+        Ok(Generation {
+            text,
+            n_prompt_tokens: prompt.len(),
+            n_generated_tokens: generated.len(),
+            finish,
+        })
     }
 
     fn score_options(&self, request: &ScoreRequest) -> Result<OptionScores, LmError> {
@@ -305,7 +413,11 @@ impl LanguageModel for EmbeddedModel {
                 .iter()
                 .zip(&options)
                 .zip(logprobs)
-                .map(|((text, ids), logprob)| OptionScore { text: text.clone(), logprob, n_tokens: ids.len() })
+                .map(|((text, ids), logprob)| OptionScore {
+                    text: text.clone(),
+                    logprob,
+                    n_tokens: ids.len(),
+                })
                 .collect(),
         })
     }
@@ -316,8 +428,12 @@ impl LanguageModel for EmbeddedModel {
         // preamble) become neighbours and reuse each other's KV cache.
         let mut items = Vec::with_capacity(requests.len());
         for (index, request) in requests.iter().enumerate() {
-            let prompt = self.prompt_ids(&request.prompt).map_err(|e| item_error(index, e))?;
-            let options = self.option_ids(&request.options).map_err(|e| item_error(index, e))?;
+            let prompt = self
+                .prompt_ids(&request.prompt)
+                .map_err(|e| item_error(index, e))?;
+            let options = self
+                .option_ids(&request.options)
+                .map_err(|e| item_error(index, e))?;
             items.push((prompt, options));
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
@@ -326,41 +442,64 @@ impl LanguageModel for EmbeddedModel {
         let mut cache = self.lock_cache();
         for index in order {
             let (prompt, options) = &items[index];
-            let logprobs = self.score_locked(&mut cache, prompt, options).map_err(|e| item_error(index, e))?;
+            let logprobs = self
+                .score_locked(&mut cache, prompt, options)
+                .map_err(|e| item_error(index, e))?;
             results[index] = Some(OptionScores {
                 options: requests[index]
                     .options
                     .iter()
                     .zip(options)
                     .zip(logprobs)
-                    .map(|((text, ids), logprob)| OptionScore { text: text.clone(), logprob, n_tokens: ids.len() })
+                    .map(|((text, ids), logprob)| OptionScore {
+                        text: text.clone(),
+                        logprob,
+                        n_tokens: ids.len(),
+                    })
                     .collect(),
             });
         }
-        Ok(results.into_iter().map(|r| r.expect("every item scored")).collect())
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every item scored"))
+            .collect())
     }
 
-    fn next_token_logprobs(&self, prompt: &Prompt, candidates: &[String]) -> Result<Vec<f64>, LmError> {
+    fn next_token_logprobs(
+        &self,
+        prompt: &Prompt,
+        candidates: &[String],
+    ) -> Result<Vec<f64>, LmError> {
         if candidates.is_empty() {
-            return Err(LmError::InvalidRequest("the candidate list is empty".into()));
+            return Err(LmError::InvalidRequest(
+                "the candidate list is empty".into(),
+            ));
         }
         let mut ids = Vec::with_capacity(candidates.len());
         for candidate in candidates {
             match self.codec.encode(candidate)?.as_slice() {
                 [id] => ids.push(*id),
-                other => {
-                    return Err(LmError::InvalidRequest(format!(
-                        "candidate {candidate:?} is {} tokens; next-token scoring needs exactly one",
-                        other.len()
-                    )))
-                }
+                other => return Err(LmError::InvalidRequest(format!(
+                    "candidate {candidate:?} is {} tokens; next-token scoring needs exactly one",
+                    other.len()
+                ))),
             }
         }
         let prompt = self.prompt_ids(prompt)?;
         let mut cache = self.lock_cache();
         self.prefill_all_but_last(&mut cache, &prompt)?;
         let last = prompt.len() - 1;
-        let out = forward(&self.meta, &self.prefill, &self.rope, &mut cache, &prompt[last..], &[last], Visibility::Causal, &[0], false)?;
+        let out = forward(
+            &self.meta,
+            &self.prefill,
+            &self.rope,
+            &mut cache,
+            &prompt[last..],
+            &[last],
+            Visibility::Causal,
+            &[0],
+            false,
+        )?;
         let lsm = log_softmax_rows(&out.logits.expect("requested"))?;
         Ok(ids.iter().map(|&id| lsm[0][id as usize]).collect())
     }
@@ -374,7 +513,17 @@ impl LanguageModel for EmbeddedModel {
         while start < ids.len() {
             let stop = (start + self.config.chunk_tokens).min(ids.len());
             let positions: Vec<usize> = (start..stop).collect();
-            let out = forward(&self.meta, &self.prefill, &self.rope, &mut cache, &ids[start..stop], &positions, Visibility::Causal, &[], true)?;
+            let out = forward(
+                &self.meta,
+                &self.prefill,
+                &self.rope,
+                &mut cache,
+                &ids[start..stop],
+                &positions,
+                Visibility::Causal,
+                &[],
+                true,
+            )?;
             for (layer, h) in out.hidden.into_iter().enumerate() {
                 per_layer[layer].push(h);
             }
@@ -401,7 +550,10 @@ fn item_error(index: usize, err: LmError) -> LmError {
 
 /// Hex sha256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String, LmError> {
-    let io = |source| LmError::Io { path: path.to_path_buf(), source };
+    let io = |source| LmError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut file = File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -68,13 +68,23 @@ mod tests {
     #[test]
     fn tiny_top_p_is_greedy_and_seeds_repeat() {
         let logits = [0.0f32, 1.0, 0.5, -1.0];
-        let narrow = Sampling { temperature: 1.0, top_p: 1e-9, seed: 0 };
+        let narrow = Sampling {
+            temperature: 1.0,
+            top_p: 1e-9,
+            seed: 0,
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         assert_eq!(sample(&logits, &narrow, &mut rng), 1);
-        let wide = Sampling { temperature: 1.5, top_p: 1.0, seed: 0 };
+        let wide = Sampling {
+            temperature: 1.5,
+            top_p: 1.0,
+            seed: 0,
+        };
         let draw = |seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            (0..20).map(|_| sample(&logits, &wide, &mut rng)).collect::<Vec<_>>()
+            (0..20)
+                .map(|_| sample(&logits, &wide, &mut rng))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));

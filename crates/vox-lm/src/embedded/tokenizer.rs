@@ -21,7 +21,11 @@ pub(crate) struct TextCodec {
 }
 
 impl TextCodec {
-    pub(crate) fn from_content(content: &Content, path: &Path, chat_template: Option<&str>) -> Result<Self, LmError> {
+    pub(crate) fn from_content(
+        content: &Content,
+        path: &Path,
+        chat_template: Option<&str>,
+    ) -> Result<Self, LmError> {
         let mut tokenizer = Tokenizer::from_gguf(content).map_err(|err| LmError::BadModelFile {
             path: path.to_path_buf(),
             reason: format!("cannot build its tokenizer: {err}"),
@@ -54,29 +58,38 @@ impl TextCodec {
         let template = match chat_template {
             Some(source) => {
                 let mut env = minijinja::Environment::new();
-                env.add_template_owned("chat", source.to_string()).map_err(|err| {
-                    LmError::BadModelFile {
+                env.add_template_owned("chat", source.to_string())
+                    .map_err(|err| LmError::BadModelFile {
                         path: path.to_path_buf(),
                         reason: format!("its chat template does not parse: {err}"),
-                    }
-                })?;
+                    })?;
                 Some(env)
             }
             None => None,
         };
-        Ok(Self { tokenizer, template, bos, eos })
+        Ok(Self {
+            tokenizer,
+            template,
+            bos,
+            eos,
+        })
     }
 
     /// Token ids of `text`. Special-token strings such as `<|im_start|>` become their ids, as
     /// llama.cpp does with `parse_special`; nothing (no BOS) is added.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>, LmError> {
-        let encoding = self.tokenizer.encode(text, false).map_err(|e| LmError::Tokenizer(e.to_string()))?;
+        let encoding = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| LmError::Tokenizer(e.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
 
     /// Text of `ids`, special tokens included.
     pub(crate) fn decode(&self, ids: &[u32]) -> Result<String, LmError> {
-        self.tokenizer.decode(ids, false).map_err(|e| LmError::Tokenizer(e.to_string()))
+        self.tokenizer
+            .decode(ids, false)
+            .map_err(|e| LmError::Tokenizer(e.to_string()))
     }
 
     /// The string form of one token id.
@@ -98,7 +111,9 @@ impl TextCodec {
                 let Some(env) = &self.template else {
                     return Ok(plain_chat(messages));
                 };
-                let template = env.get_template("chat").map_err(|e| LmError::Tokenizer(e.to_string()))?;
+                let template = env
+                    .get_template("chat")
+                    .map_err(|e| LmError::Tokenizer(e.to_string()))?;
                 let messages: Vec<_> = messages
                     .iter()
                     .map(|m| minijinja::context! { role => role_name(m.role), content => m.content.as_str() })

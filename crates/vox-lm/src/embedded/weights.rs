@@ -67,16 +67,20 @@ impl Weights {
         device: &Device,
     ) -> Result<Self, LmError> {
         let mut read = |name: &str| -> Result<QTensor, LmError> {
-            content.tensor(file, name, device).map_err(|err| LmError::BadModelFile {
-                path: path.to_path_buf(),
-                reason: format!("tensor {name}: {err}"),
-            })
+            content
+                .tensor(file, name, device)
+                .map_err(|err| LmError::BadModelFile {
+                    path: path.to_path_buf(),
+                    reason: format!("tensor {name}: {err}"),
+                })
         };
         let matrix = |q: QTensor| -> Result<Linear, LmError> {
             let dense = q.dequantize(device)?;
             let mat = match format {
                 WeightFormat::F32 => QMatMul::Tensor(dense),
-                WeightFormat::Q8_0 => QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q8_0)?)?,
+                WeightFormat::Q8_0 => {
+                    QMatMul::from_qtensor(QTensor::quantize(&dense, GgmlDType::Q8_0)?)?
+                }
             };
             Ok(Linear(mat))
         };
@@ -105,6 +109,11 @@ impl Weights {
             });
         }
         let final_norm = read("output_norm.weight")?.dequantize(device)?;
-        Ok(Self { embeddings, blocks, final_norm, output })
+        Ok(Self {
+            embeddings,
+            blocks,
+            final_norm,
+            output,
+        })
     }
 }

@@ -103,16 +103,38 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let request = GenerateRequest {
         prompt: prompt_of(&args.prompt, args.raw),
         max_tokens: args.max_tokens,
-        sampling: Sampling { temperature: args.temperature, top_p: args.top_p, seed: args.seed },
+        sampling: Sampling {
+            temperature: args.temperature,
+            top_p: args.top_p,
+            seed: args.seed,
+        },
         stop: args.stop,
     };
+    model.prepare_generation()?;
+    let started = std::time::Instant::now();
     let generation = model.generate(&request)?;
+    let seconds = started.elapsed().as_secs_f64();
     if args.json {
-        println!("{}", serde_json::to_string(&generation)?);
+        println!(
+            "{}",
+            serde_json::to_string(&GenerateOutput {
+                generation: &generation,
+                seconds
+            })?
+        );
     } else {
         println!("{}", generation.text);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--json` output of `vox lm generate`: the generation plus the seconds it took (model
+/// loading excluded).
+#[derive(Serialize)]
+struct GenerateOutput<'a> {
+    #[serde(flatten)]
+    generation: &'a vox_lm::Generation,
+    seconds: f64,
 }
 
 #[derive(Serialize)]
@@ -125,12 +147,24 @@ fn score_one(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     if args.options.is_empty() {
         bail!("give at least one --option to score");
     }
-    let prompt = args.prompt.as_deref().expect("clap requires --prompt without --batch");
+    let prompt = args
+        .prompt
+        .as_deref()
+        .expect("clap requires --prompt without --batch");
     let model = args.model.load()?;
-    let scores = model.score_options(&ScoreRequest { prompt: prompt_of(prompt, args.raw), options: args.options.clone() })?;
+    let scores = model.score_options(&ScoreRequest {
+        prompt: prompt_of(prompt, args.raw),
+        options: args.options.clone(),
+    })?;
     let distribution = scores.distribution();
     if args.json {
-        println!("{}", serde_json::to_string(&ScoreOutput { options: &scores.options, distribution })?);
+        println!(
+            "{}",
+            serde_json::to_string(&ScoreOutput {
+                options: &scores.options,
+                distribution
+            })?
+        );
     } else {
         for (option, p) in scores.options.iter().zip(&distribution) {
             println!("{:>8.4}  {:>6.3}  {:?}", option.logprob, p, option.text);
@@ -164,7 +198,8 @@ fn score_batch(args: &ScoreArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
     let mut lines = Vec::new();
     for (index, line) in BufReader::new(file).lines().enumerate() {
         let line_no = index + 1;
-        let line = line.with_context(|| format!("{}:{line_no}: cannot read line", input.display()))?;
+        let line =
+            line.with_context(|| format!("{}:{line_no}: cannot read line", input.display()))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -172,7 +207,10 @@ fn score_batch(args: &ScoreArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
             format!("{}:{line_no}: expected a JSON object {{\"id\", \"prompt\": string, \"options\": [string, ...]}}", input.display())
         })?;
         if parsed.options.is_empty() {
-            bail!("{}:{line_no}: field `options` is empty; give at least one option", input.display());
+            bail!(
+                "{}:{line_no}: field `options` is empty; give at least one option",
+                input.display()
+            );
         }
         lines.push(parsed);
     }
@@ -181,12 +219,17 @@ fn score_batch(args: &ScoreArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} items  {per_sec}  eta {eta}")
             .expect("static template"),
     );
-    let out_file = File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
+    let out_file =
+        File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
     let mut writer = BufWriter::new(out_file);
+    let started = std::time::Instant::now();
     for chunk in lines.chunks(BATCH_CHUNK) {
         let requests: Vec<ScoreRequest> = chunk
             .iter()
-            .map(|l| ScoreRequest { prompt: prompt_of(&l.prompt, args.raw), options: l.options.clone() })
+            .map(|l| ScoreRequest {
+                prompt: prompt_of(&l.prompt, args.raw),
+                options: l.options.clone(),
+            })
             .collect();
         let scores = model.score_batch(&requests)?;
         for (line, score) in chunk.iter().zip(scores) {
@@ -204,6 +247,12 @@ fn score_batch(args: &ScoreArgs, input: PathBuf) -> anyhow::Result<ExitCode> {
     }
     writer.flush()?;
     progress.finish_and_clear();
-    eprintln!("scored {} items into {}", lines.len(), out_path.display());
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "scored {} items into {} in {seconds:.2} s ({:.2} items/s, model loading excluded)",
+        lines.len(),
+        out_path.display(),
+        lines.len() as f64 / seconds
+    );
     Ok(ExitCode::SUCCESS)
 }

