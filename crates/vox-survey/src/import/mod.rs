@@ -6,6 +6,7 @@ pub mod globalopinionqa;
 pub mod meister;
 pub mod opinionqa;
 pub mod pylit;
+pub mod rows;
 
 use vox_core::Survey;
 

@@ -182,6 +182,35 @@ enum ImportSource {
         #[command(flatten)]
         out: ImportOut,
     },
+    /// Individual respondents (GSS, ANES extracts: one row each) → group distributions.
+    Rows {
+        /// The CSV or TSV file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Field delimiter.
+        #[arg(long, value_enum, default_value = "comma")]
+        delimiter: Delimiter,
+        /// Answer columns; each becomes a question.
+        #[arg(long = "question", required = true)]
+        questions: Vec<String>,
+        /// The column holding each respondent's group.
+        #[arg(long)]
+        group: String,
+        /// Answer values treated as missing (besides empty cells).
+        #[arg(long = "missing", default_values_t = ["NA".to_string()])]
+        missing: Vec<String>,
+        #[command(flatten)]
+        out: ImportOut,
+    },
+}
+
+/// Field delimiter of a respondent table.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Delimiter {
+    /// Comma-separated.
+    Comma,
+    /// Tab-separated.
+    Tab,
 }
 
 #[derive(Debug, clap::Args)]
@@ -585,6 +614,26 @@ fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
             };
             let imported = import_globalopinionqa(&file, &config)?;
             write_import(&imported, &out, &|_| "country".into())?;
+        }
+        ImportSource::Rows {
+            file,
+            delimiter,
+            questions,
+            group,
+            missing,
+            out,
+        } => {
+            let config = vox_survey::import::rows::RowsConfig {
+                delimiter: match delimiter {
+                    Delimiter::Comma => b',',
+                    Delimiter::Tab => b'\t',
+                },
+                question_columns: questions,
+                group_column: group.clone(),
+                missing,
+            };
+            let imported = vox_survey::import::rows::import_rows(&file, &config)?;
+            write_import(&imported, &out, &|_| group.clone())?;
         }
     }
     Ok(ExitCode::SUCCESS)
