@@ -10,7 +10,10 @@ use vox_prefs::{BradleyTerry, LoadConfig, Preset, RatingScale};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = PathBuf::from(args.next().ok_or("usage: prefs_bench VOTES.csv [ROUNDS] [SEED]")?);
+    let path = PathBuf::from(
+        args.next()
+            .ok_or("usage: prefs_bench VOTES.csv [ROUNDS] [SEED]")?,
+    );
     let rounds: usize = args.next().map_or(Ok(1000), |s| s.parse())?;
     let seed: u64 = args.next().map_or(Ok(0), |s| s.parse())?;
     let t = Instant::now();

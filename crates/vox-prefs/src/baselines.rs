@@ -138,7 +138,12 @@ pub fn pagerank(table: &PairTable, damping: f64, tolerance: f64, limit: usize) -
 /// `v` starts at `v_init` (default 0.5); stop when the L2 change of the scores is below
 /// `tolerance` (default 1e-6) or after `limit` (default 100) iterations. Returns the scores and
 /// the final `v`.
-pub fn newman(table: &PairTable, v_init: f64, tolerance: f64, limit: usize) -> (BaselineScores, f64) {
+pub fn newman(
+    table: &PairTable,
+    v_init: f64,
+    tolerance: f64,
+    limit: usize,
+) -> (BaselineScores, f64) {
     let n = table.n_items;
     let (wins, ties) = table.matrices();
     let win_tie_half: Vec<f64> = wins.iter().zip(&ties).map(|(w, t)| w + 0.5 * t).collect();

@@ -78,7 +78,9 @@ pub enum LoadError {
     #[error("{0}")]
     BadRow(Diagnostic),
     /// The file format could not be determined from the extension.
-    #[error("{path}: unknown votes format (use .csv, .tsv, .jsonl or .ndjson, or name the format)")]
+    #[error(
+        "{path}: unknown votes format (use .csv, .tsv, .jsonl or .ndjson, or name the format)"
+    )]
     UnknownFormat {
         /// The file.
         path: PathBuf,

@@ -20,12 +20,19 @@
 //! ```
 
 #![deny(missing_docs)]
+// Numeric kernels index several parallel arrays with the same index; iterator chains would hide
+// the mathematics.
+#![allow(clippy::needless_range_loop)]
 
+pub mod annotators;
 pub mod baselines;
 pub mod bt;
+pub mod contextual;
 pub mod elo;
 pub mod error;
+pub mod export;
 pub mod fit;
+pub mod judges;
 mod linalg;
 pub mod pairs;
 pub mod scale;

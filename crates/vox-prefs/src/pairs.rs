@@ -222,11 +222,8 @@ mod tests {
 
     #[test]
     fn components_find_an_unbeaten_item() {
-        let votes = VoteSet::from_triples(&[
-            ("a", "b", AWins),
-            ("b", "c", AWins),
-            ("c", "b", AWins),
-        ]);
+        let votes =
+            VoteSet::from_triples(&[("a", "b", AWins), ("b", "c", AWins), ("c", "b", AWins)]);
         let (_, n) = PairTable::from_votes(&votes, BothBadPolicy::Tie).strong_components();
         assert_eq!(n, 2);
         let votes = VoteSet::from_triples(&[("a", "b", AWins), ("b", "a", Tie)]);

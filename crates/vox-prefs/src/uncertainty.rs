@@ -7,7 +7,7 @@ use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::bt::{cell_derivatives, cells, solve, BradleyTerry};
+use crate::bt::{cell_derivatives, cells, check_identifiable, solve, BradleyTerry};
 use crate::error::{FitError, ParamError};
 use crate::linalg::{matmul, Cholesky};
 use crate::pairs::PairTable;
@@ -113,8 +113,9 @@ impl BradleyTerry {
         if m > n {
             h[n * m + n] += reg;
         }
-        let chol = Cholesky::new(&h, m)
-            .ok_or_else(|| FitError::Numerical("sandwich Hessian is not positive definite".into()))?;
+        let chol = Cholesky::new(&h, m).ok_or_else(|| {
+            FitError::Numerical("sandwich Hessian is not positive definite".into())
+        })?;
         let h_inv = chol.inverse();
         Ok(matmul(&matmul(&h_inv, &g, m), &h_inv, m))
     }
@@ -130,8 +131,12 @@ impl BradleyTerry {
         Ok(Intervals {
             method: CiMethod::Sandwich,
             level,
-            lower: (0..n).map(|i| self.theta[i] - z * variance[i].sqrt()).collect(),
-            upper: (0..n).map(|i| self.theta[i] + z * variance[i].sqrt()).collect(),
+            lower: (0..n)
+                .map(|i| self.theta[i] - z * variance[i].sqrt())
+                .collect(),
+            upper: (0..n)
+                .map(|i| self.theta[i] + z * variance[i].sqrt())
+                .collect(),
             variance,
             rounds: 0,
             rounds_not_converged: 0,
@@ -141,9 +146,21 @@ impl BradleyTerry {
     /// Bootstrap θ samples: `rounds × n_items`, row-major. Each round draws a multinomial
     /// resample of all N comparisons over the unique (pair, outcome) cells, keeps the pair
     /// weights of the full fit, and refits from the full-data estimate. Round `r` uses ChaCha8
-    /// seeded with `seed` on stream `r`, so results do not depend on the thread count. Returns the
-    /// samples and how many refits did not converge.
-    pub fn bootstrap_samples(&self, rounds: usize, seed: u64) -> Result<(Vec<f64>, usize), FitError> {
+    /// seeded with `seed` on stream `r`, so results do not depend on the thread count.
+    ///
+    /// Gauge: each sample is shifted so that its vote-weighted mean `Σ nᵢθᵢ / Σ nᵢ` equals the
+    /// full fit's. With plain mean-centring, an item with a handful of votes whose resample is all
+    /// wins (its MLE runs off to infinity) would drag every other item along; weighting by votes
+    /// keeps such items from moving the others.
+    ///
+    /// Returns the samples and how many rounds did not converge or had no finite unpenalised MLE
+    /// (a resample whose comparison graph is not strongly connected); those rounds are kept, the
+    /// latter capped at 25 Newton iterations.
+    pub fn bootstrap_samples(
+        &self,
+        rounds: usize,
+        seed: u64,
+    ) -> Result<(Vec<f64>, usize), FitError> {
         if rounds < 2 {
             return Err(ParamError::OutOfRange {
                 name: "rounds",
@@ -164,6 +181,8 @@ impl BradleyTerry {
                 }
             }
         }
+        let n_per_item = self.table.n_per_item();
+        let n_total: f64 = n_per_item.iter().sum::<f64>().max(1.0);
         let _span = tracing::debug_span!("bootstrap", rounds, n_cells = cell_probs.len()).entered();
         let results: Vec<Result<(Vec<f64>, bool), FitError>> = (0..rounds)
             .into_par_iter()
@@ -202,13 +221,30 @@ impl BradleyTerry {
                         _ => p.ties = x as f64,
                     }
                 }
+                let identifiable = self.params.l2() > 0.0
+                    || check_identifiable(&table, &self.items, self.params.ties()).is_ok();
+                // Without a finite MLE some θ run off to ±∞ one Newton step at a time; 25 steps put
+                // them far enough out (and their gradient near 0) for the rest to settle.
+                let mut params = self.params.clone();
+                if !identifiable {
+                    params.0.max_iterations = params.0.max_iterations.min(25);
+                }
                 let solution = solve(
-                    &self.params,
+                    &params,
                     &table,
                     &self.weights,
                     Some((&self.theta, self.eta)),
                 )?;
-                Ok((solution.theta, solution.report.converged))
+                let mut theta = solution.theta;
+                let shift = theta
+                    .iter()
+                    .zip(&self.theta)
+                    .zip(&n_per_item)
+                    .map(|((t, full), n)| n * (t - full))
+                    .sum::<f64>()
+                    / n_total;
+                theta.iter_mut().for_each(|t| *t -= shift);
+                Ok((theta, solution.report.converged && identifiable))
             })
             .collect();
         let mut samples = Vec::with_capacity(rounds * n);
@@ -299,14 +335,27 @@ pub fn leaderboard(
     n_votes: &[u64],
     scale: &RatingScale,
 ) -> Result<Vec<LeaderboardRow>, FitError> {
-    let unknown =
-        || FitError::UnknownItem(scale.anchor.as_ref().map(|a| a.0.clone()).unwrap_or_default());
+    let unknown = || {
+        FitError::UnknownItem(
+            scale
+                .anchor
+                .as_ref()
+                .map(|a| a.0.clone())
+                .unwrap_or_default(),
+        )
+    };
     let offset = scale.offset(theta, items).ok_or_else(unknown)?;
     let k = scale.points_per_nat();
     let map = |t: f64| offset + k * t;
     let (lower, upper): (Vec<f64>, Vec<f64>) = match intervals {
-        Some((lo, hi)) => (lo.iter().map(|&t| map(t)).collect(), hi.iter().map(|&t| map(t)).collect()),
-        None => (theta.iter().map(|&t| map(t)).collect(), theta.iter().map(|&t| map(t)).collect()),
+        Some((lo, hi)) => (
+            lo.iter().map(|&t| map(t)).collect(),
+            hi.iter().map(|&t| map(t)).collect(),
+        ),
+        None => (
+            theta.iter().map(|&t| map(t)).collect(),
+            theta.iter().map(|&t| map(t)).collect(),
+        ),
     };
     let ranks = if intervals.is_some() {
         arena_ranks(&lower, &upper)
@@ -327,7 +376,11 @@ pub fn leaderboard(
             n_votes: n_votes.get(i).copied().unwrap_or(0),
         })
         .collect();
-    rows.sort_by(|a, b| b.rating.total_cmp(&a.rating).then_with(|| a.item.cmp(&b.item)));
+    rows.sort_by(|a, b| {
+        b.rating
+            .total_cmp(&a.rating)
+            .then_with(|| a.item.cmp(&b.item))
+    });
     Ok(rows)
 }
 

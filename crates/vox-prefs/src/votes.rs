@@ -864,7 +864,11 @@ fn csv_io_error(path: &Path, e: csv::Error) -> LoadError {
 mod tests {
     use super::*;
 
-    fn load(text: &str, format: VoteFormat, preset: Preset) -> Result<(VoteSet, LoadReport), LoadError> {
+    fn load(
+        text: &str,
+        format: VoteFormat,
+        preset: Preset,
+    ) -> Result<(VoteSet, LoadReport), LoadError> {
         load_votes_from_reader(
             text.as_bytes(),
             Path::new("votes.test"),
@@ -885,7 +889,12 @@ mod tests {
         let outcomes: Vec<Outcome> = set.votes.iter().map(|v| v.outcome).collect();
         assert_eq!(
             outcomes,
-            [Outcome::AWins, Outcome::BWins, Outcome::Tie, Outcome::BothBad]
+            [
+                Outcome::AWins,
+                Outcome::BWins,
+                Outcome::Tie,
+                Outcome::BothBad
+            ]
         );
         assert_eq!(report.n_rows, 4);
         assert_eq!(report.n_skipped(), 0);

@@ -1,6 +1,9 @@
 //! Integration tests of vox-prefs: reference tests against published numbers (choix, Wikipedia,
 //! evalica, LMArena), property tests on seeded synthetic votes, and the malformed-votes corpus.
 
+// Published values are copied digit for digit from their sources.
+#![allow(clippy::excessive_precision)]
+
 use std::path::{Path, PathBuf};
 
 use rand::{Rng, SeedableRng};
@@ -12,7 +15,9 @@ use vox_prefs::{
 };
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// `../shared/data` next to the repository, or `$VOX_SHARED_DATA`; `None` (with a note on
@@ -25,7 +30,10 @@ fn shared_data(rel: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("NOTE: {} is absent; this reference test checked nothing", path.display());
+        eprintln!(
+            "NOTE: {} is absent; this reference test checked nothing",
+            path.display()
+        );
         None
     }
 }
@@ -68,7 +76,12 @@ fn choix_pairwise_test_cases() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| (p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize))
+            .map(|p| {
+                (
+                    p[0].as_u64().unwrap() as usize,
+                    p[1].as_u64().unwrap() as usize,
+                )
+            })
             .collect();
         let fit = BradleyTerry::params().fit(&pairs_to_votes(&pairs)).unwrap();
         assert!(fit.report().converged);
@@ -84,17 +97,49 @@ fn choix_pairwise_test_cases() {
 #[test]
 fn choix_penalised_eight_items() {
     let pairs = [
-        (7, 3), (2, 0), (5, 2), (4, 2), (2, 1), (4, 5), (6, 3), (5, 4), (7, 0), (2, 3),
-        (4, 0), (0, 4), (6, 5), (3, 2), (3, 4), (3, 4), (5, 2), (7, 3), (7, 6), (6, 5),
+        (7, 3),
+        (2, 0),
+        (5, 2),
+        (4, 2),
+        (2, 1),
+        (4, 5),
+        (6, 3),
+        (5, 4),
+        (7, 0),
+        (2, 3),
+        (4, 0),
+        (0, 4),
+        (6, 5),
+        (3, 2),
+        (3, 4),
+        (3, 4),
+        (5, 2),
+        (7, 3),
+        (7, 6),
+        (6, 5),
     ];
     let want = [
-        -0.51974039, -0.46280878, -0.31376862, -0.06854694, -0.3185146, -0.00346107,
-        0.63032783, 1.05651257,
+        -0.51974039,
+        -0.46280878,
+        -0.31376862,
+        -0.06854694,
+        -0.3185146,
+        -0.00346107,
+        0.63032783,
+        1.05651257,
     ];
-    let fit = BradleyTerry::params().l2(0.5).fit(&pairs_to_votes(&pairs)).unwrap();
+    let fit = BradleyTerry::params()
+        .l2(0.5)
+        .fit(&pairs_to_votes(&pairs))
+        .unwrap();
     assert!(fit.report().converged);
     for (i, w) in want.iter().enumerate() {
-        assert_close(theta_by_name(&fit, &i.to_string()), *w, 1e-7, "choix penalised");
+        assert_close(
+            theta_by_name(&fit, &i.to_string()),
+            *w,
+            1e-7,
+            "choix penalised",
+        );
     }
 }
 
@@ -103,7 +148,14 @@ fn choix_penalised_eight_items() {
 fn wikipedia_example() {
     let mut pairs = Vec::new();
     for (w, l, n) in [
-        (0, 1, 2), (1, 0, 3), (0, 3, 1), (3, 0, 4), (1, 2, 5), (2, 1, 3), (2, 3, 1), (3, 2, 3),
+        (0, 1, 2),
+        (1, 0, 3),
+        (0, 3, 1),
+        (3, 0, 4),
+        (1, 2, 5),
+        (2, 1, 3),
+        (2, 3, 1),
+        (3, 2, 3),
     ] {
         pairs.extend(std::iter::repeat_n((w, l), n));
     }
@@ -178,7 +230,12 @@ fn check_loaded(votes: &VoteSet, golden_path: &Path, tol_bt: f64) {
             "newman" => (newman.scores[idx], 5e-5 * want.abs()),
             other => panic!("unexpected algorithm {other}"),
         };
-        assert_close(got, want, tol, &format!("{} {algorithm} {item}", golden_path.display()));
+        assert_close(
+            got,
+            want,
+            tol,
+            &format!("{} {algorithm} {item}", golden_path.display()),
+        );
         checked += 1;
     }
     assert!(checked >= 7 * 5);
@@ -211,7 +268,10 @@ fn lmarena_published_top10_with_sandwich_cis() {
     // are reported and skipped; in arena-rank they contribute exactly zero to the gradient, the
     // Hessian and G, so the fit is unchanged (only N in the 1e-5·N ridge moves, by 1e-4).
     assert_eq!(report.n_skipped(), 10);
-    assert_eq!(report.skipped[&vox_prefs::DiagnosticKind::SelfComparison], 10);
+    assert_eq!(
+        report.skipped[&vox_prefs::DiagnosticKind::SelfComparison],
+        10
+    );
     assert_eq!(votes.votes.len(), 135_624);
     let fit = BradleyTerry::params().fit(&votes).unwrap();
     assert!(fit.report().converged);
@@ -229,14 +289,38 @@ fn lmarena_published_top10_with_sandwich_cis() {
     // (model, rating, lower, upper, variance) as printed (6 significant digits).
     let published = [
         ("gemini-2.5-pro", 1124.07, 1117.61, 1130.53, 10.8542),
-        ("gemini-2.5-pro-preview-03-25", 1097.88, 1082.0, 1113.77, 65.6717),
+        (
+            "gemini-2.5-pro-preview-03-25",
+            1097.88,
+            1082.0,
+            1113.77,
+            65.6717,
+        ),
         ("grok-4-0709", 1093.34, 1078.44, 1108.25, 57.8409),
         ("o3-2025-04-16", 1079.39, 1072.86, 1085.92, 11.0919),
-        ("chatgpt-4o-latest-20250326", 1078.14, 1071.33, 1084.94, 12.0447),
-        ("gemini-2.5-pro-preview-05-06", 1074.8, 1064.55, 1085.05, 27.3722),
+        (
+            "chatgpt-4o-latest-20250326",
+            1078.14,
+            1071.33,
+            1084.94,
+            12.0447,
+        ),
+        (
+            "gemini-2.5-pro-preview-05-06",
+            1074.8,
+            1064.55,
+            1085.05,
+            27.3722,
+        ),
         ("deepseek-r1-0528", 1074.48, 1067.19, 1081.78, 13.8388),
         ("grok-3-preview-02-24", 1071.28, 1063.7, 1078.85, 14.9286),
-        ("llama-4-maverick-03-26-experimental", 1067.21, 1059.38, 1075.04, 15.953),
+        (
+            "llama-4-maverick-03-26-experimental",
+            1067.21,
+            1059.38,
+            1075.04,
+            15.953,
+        ),
         ("gemini-2.5-flash", 1061.26, 1055.31, 1067.22, 9.21695),
     ];
     let k2 = scale.points_per_nat().powi(2);
@@ -297,7 +381,12 @@ fn recovers_known_strengths_half_and_davidson() {
     let votes = synthetic_votes(&truth, 40_000, None, 7);
     let fit = BradleyTerry::params().fit(&votes).unwrap();
     for (i, t) in truth.iter().enumerate() {
-        assert_close(theta_by_name(&fit, &format!("m{i}")), *t, 0.06, "BT recovery");
+        assert_close(
+            theta_by_name(&fit, &format!("m{i}")),
+            *t,
+            0.06,
+            "BT recovery",
+        );
     }
     let votes = synthetic_votes(&truth, 40_000, Some(0.8), 11);
     let fit = BradleyTerry::params()
@@ -307,7 +396,12 @@ fn recovers_known_strengths_half_and_davidson() {
     assert!(fit.report().converged);
     assert_close(fit.tie_parameter().unwrap(), 0.8, 0.05, "Davidson ν");
     for (i, t) in truth.iter().enumerate() {
-        assert_close(theta_by_name(&fit, &format!("m{i}")), *t, 0.06, "Davidson recovery");
+        assert_close(
+            theta_by_name(&fit, &format!("m{i}")),
+            *t,
+            0.06,
+            "Davidson recovery",
+        );
     }
     // Rao-Kupper on the same data converges and ranks in the true order.
     let rk = BradleyTerry::params()
@@ -347,7 +441,10 @@ fn bootstrap_is_seeded_and_agrees_with_sandwich() {
     for i in 0..truth.len() {
         let wb = boot.upper[i] - boot.lower[i];
         let ws = sand.upper[i] - sand.lower[i];
-        assert!((wb / ws - 1.0).abs() < 0.2, "item {i}: bootstrap {wb} vs sandwich {ws}");
+        assert!(
+            (wb / ws - 1.0).abs() < 0.2,
+            "item {i}: bootstrap {wb} vs sandwich {ws}"
+        );
     }
 }
 
@@ -358,7 +455,10 @@ fn reweighting_and_l2_behave() {
     let truth = centred(&[-0.5, 0.0, 0.5]);
     let votes = synthetic_votes(&truth, 3_000, None, 5);
     let plain = BradleyTerry::params().fit(&votes).unwrap();
-    let weighted = BradleyTerry::params().reweight(Some(50.0)).fit(&votes).unwrap();
+    let weighted = BradleyTerry::params()
+        .reweight(Some(50.0))
+        .fit(&votes)
+        .unwrap();
     assert!(weighted.report().converged);
     for (a, b) in plain.log_strengths().iter().zip(weighted.log_strengths()) {
         assert!((a - b).abs() < 0.1);
@@ -376,7 +476,11 @@ fn render_load(text: &[u8], format: VoteFormat, edit: impl FnOnce(&mut LoadConfi
     match vox_prefs::load_votes_from_reader(text, Path::new("votes.in"), format, &config) {
         Err(e) => format!("error: {e}"),
         Ok((set, report)) => {
-            let mut out = format!("{} votes, {} skipped\n", set.votes.len(), report.n_skipped());
+            let mut out = format!(
+                "{} votes, {} skipped\n",
+                set.votes.len(),
+                report.n_skipped()
+            );
             for d in &report.diagnostics {
                 out.push_str(&format!("{d}\n"));
             }
@@ -396,8 +500,16 @@ fn malformed_votes_corpus() {
     let check = |text: &[u8], format, expect: expect_test::Expect| {
         expect.assert_eq(&render_load(text, format, none));
     };
-    check(b"model_a,winner\nx,model_a\n", csv, expect![[r#"error: votes.in: missing column `model_b` (the header has: model_a, winner)"#]]);
-    check(b"", csv, expect![[r#"error: votes.in: missing column `model_a` (the header has: )"#]]);
+    check(
+        b"model_a,winner\nx,model_a\n",
+        csv,
+        expect![[r#"error: votes.in: missing column `model_b` (the header has: model_a, winner)"#]],
+    );
+    check(
+        b"",
+        csv,
+        expect![[r#"error: votes.in: missing column `model_a` (the header has: )"#]],
+    );
     check(
         b"model_a,model_b,winner\nx,y,model_a\nx,y,draw\n,y,tie\nx,  ,tie\nx,x,tie\nx,y\nx,y,tie,extra\n",
         csv,
@@ -455,9 +567,16 @@ fn malformed_votes_corpus() {
     expect![[r#"error: votes.in:3: field `winner`: expected one of model_a|model_b|tie|both_bad|tie (bothbad), found "draw""#]]
     .assert_eq(&out);
     // A missing file names the path.
-    let err = vox_prefs::load_votes(Path::new("/nonexistent/votes.csv"), &LoadConfig::preset(Preset::Arena))
-        .unwrap_err();
-    assert!(err.to_string().starts_with("cannot read /nonexistent/votes.csv"), "{err}");
+    let err = vox_prefs::load_votes(
+        Path::new("/nonexistent/votes.csv"),
+        &LoadConfig::preset(Preset::Arena),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot read /nonexistent/votes.csv"),
+        "{err}"
+    );
     let err = vox_prefs::load_votes(Path::new("votes.xlsx"), &LoadConfig::preset(Preset::Arena))
         .unwrap_err();
     assert!(err.to_string().contains("unknown votes format"), "{err}");
@@ -466,8 +585,11 @@ fn malformed_votes_corpus() {
 // The committed Arena sample loads cleanly and fits.
 #[test]
 fn arena_sample_fixture_fits() {
-    let (votes, report) =
-        vox_prefs::load_votes(&fixture("arena_sample.csv"), &LoadConfig::preset(Preset::Arena)).unwrap();
+    let (votes, report) = vox_prefs::load_votes(
+        &fixture("arena_sample.csv"),
+        &LoadConfig::preset(Preset::Arena),
+    )
+    .unwrap();
     assert_eq!(report.n_rows, 2000);
     assert_eq!(report.n_skipped(), 0);
     let fit = BradleyTerry::params().l2(1e-3).fit(&votes).unwrap();
@@ -478,7 +600,8 @@ fn arena_sample_fixture_fits() {
 // tolerance 1e-6, limit 100), printed on this machine: scores and v.
 #[test]
 fn newman_matches_evalica_0_4_2() {
-    let (votes, _) = vox_prefs::load_votes(&fixture("evalica_simple.csv"), &evalica_config()).unwrap();
+    let (votes, _) =
+        vox_prefs::load_votes(&fixture("evalica_simple.csv"), &evalica_config()).unwrap();
     let table = PairTable::from_votes(&votes, vox_prefs::BothBadPolicy::Tie);
     let (scores, v) = baselines::newman(&table, 0.5, 1e-6, 100);
     let want = [

@@ -80,7 +80,14 @@ pub(crate) fn cell_derivatives(model: TieModel, d: f64, eta: f64, cell: Cell) ->
                     )
                 }
             };
-            [logp, ld, phi * lp, ldd, phi * ldp, phi * phi * lpp + phi * lp]
+            [
+                logp,
+                ld,
+                phi * lp,
+                ldd,
+                phi * ldp,
+                phi * phi * lpp + phi * lp,
+            ]
         }
     }
 }
@@ -361,11 +368,7 @@ fn newton(
             for i in 0..n {
                 candidate[i] = theta[i] + scale * step[i];
             }
-            let cand_eta = if with_eta {
-                eta + scale * step[n]
-            } else {
-                eta
-            };
+            let cand_eta = if with_eta { eta + scale * step[n] } else { eta };
             let value = evaluate(model, l2, table, weights, &candidate, cand_eta, None);
             if value.is_finite() && value >= objective - 1e-12 * objective.abs() {
                 break Some((cand_eta, value));
@@ -380,7 +383,9 @@ fn newton(
             termination = Termination::LineSearchStalled;
             break;
         };
-        let step_max = step.iter().fold(0.0f64, |acc, s| acc.max((scale * s).abs()));
+        let step_max = step
+            .iter()
+            .fold(0.0f64, |acc, s| acc.max((scale * s).abs()));
         std::mem::swap(&mut theta, &mut candidate);
         eta = new_eta;
         objective = value;
@@ -433,11 +438,7 @@ fn mm(
         denom.iter_mut().for_each(|d| *d = 0.0);
         for (p, w) in table.pairs.iter().zip(weights) {
             let (i, j) = (p.i as usize, p.j as usize);
-            let total = if half {
-                p.total()
-            } else {
-                p.wins_i + p.wins_j
-            };
+            let total = if half { p.total() } else { p.wins_i + p.wins_j };
             let x = w * total / (pi[i] + pi[j]);
             denom[i] += x;
             denom[j] += x;

@@ -7,7 +7,9 @@
 mod algorithm;
 mod hyperparams;
 
-pub(crate) use algorithm::{cell_derivatives, cells, pair_weights, sigmoid, solve, Cell};
+pub(crate) use algorithm::{
+    cell_derivatives, cells, check_identifiable, pair_weights, sigmoid, solve, Cell,
+};
 pub use hyperparams::{BradleyTerryParams, BradleyTerryValidParams, Solver, TieModel};
 
 use crate::error::FitError;
@@ -85,7 +87,13 @@ impl BradleyTerry {
     /// Ratings on a scale (e.g. 400/base 10/init 1000). Fails if the anchor item is unknown.
     pub fn ratings(&self, scale: &RatingScale) -> Result<Vec<f64>, FitError> {
         scale.ratings(&self.theta, &self.items).ok_or_else(|| {
-            FitError::UnknownItem(scale.anchor.as_ref().map(|a| a.0.clone()).unwrap_or_default())
+            FitError::UnknownItem(
+                scale
+                    .anchor
+                    .as_ref()
+                    .map(|a| a.0.clone())
+                    .unwrap_or_default(),
+            )
         })
     }
 
@@ -130,7 +138,11 @@ impl BradleyTerryValidParams {
     }
 
     /// Fits an already aggregated pair table; `items` names the ids `0..table.n_items`.
-    pub fn fit_table(&self, table: PairTable, items: Vec<String>) -> Result<BradleyTerry, FitError> {
+    pub fn fit_table(
+        &self,
+        table: PairTable,
+        items: Vec<String>,
+    ) -> Result<BradleyTerry, FitError> {
         let _span = tracing::debug_span!("bradley_terry_fit", n_items = table.n_items).entered();
         if self.l2() == 0.0 {
             algorithm::check_identifiable(&table, &items, self.ties())?;
@@ -196,9 +208,13 @@ mod tests {
 
     #[test]
     fn unbeaten_item_is_a_fit_error_unless_penalised() {
-        let votes = VoteSet::from_triples(&[("a", "b", AWins), ("b", "c", AWins), ("c", "b", AWins)]);
+        let votes =
+            VoteSet::from_triples(&[("a", "b", AWins), ("b", "c", AWins), ("c", "b", AWins)]);
         let err = BradleyTerry::params().fit(&votes).unwrap_err();
-        assert!(matches!(err, FitError::NotStronglyConnected { .. }), "{err}");
+        assert!(
+            matches!(err, FitError::NotStronglyConnected { .. }),
+            "{err}"
+        );
         let fit = BradleyTerry::params().l2(0.1).fit(&votes).unwrap();
         assert!(fit.report().converged);
         assert!(fit.log_strengths()[0] > fit.log_strengths()[1]);
