@@ -13,6 +13,7 @@ pub mod compare;
 pub mod error;
 pub mod html;
 pub mod import;
+pub mod individual;
 pub mod instruments;
 pub mod metrics;
 mod parquet_out;

@@ -151,6 +151,86 @@ pub fn import_rows(path: &Path, config: &RowsConfig) -> Result<Imported> {
     })
 }
 
+/// Respondents as personas (one per row, attributes from `attribute_columns`) with their actual
+/// answers to `config.question_columns`, for individual-level scoring. Persona ids are `r` plus
+/// the row's line number. At most `max_respondents` rows are read (all when `None`).
+pub fn import_respondents(
+    path: &Path,
+    config: &RowsConfig,
+    attribute_columns: &[String],
+    max_respondents: Option<usize>,
+) -> Result<(vox_core::Population, Vec<crate::individual::ActualAnswer>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(config.delimiter)
+        .from_path(path)
+        .map_err(|e| SurveyError::invalid(path, 0, "-", format!("cannot read: {e}")))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| SurveyError::invalid(path, 1, "-", format!("malformed header: {e}")))?
+        .iter()
+        .map(clean)
+        .collect();
+    let column = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            SurveyError::invalid(
+                path,
+                1,
+                name,
+                format!("no such column; the columns are {}", headers.join(", ")),
+            )
+        })
+    };
+    let attributes: Vec<(String, usize)> = attribute_columns
+        .iter()
+        .map(|a| column(a).map(|c| (a.clone(), c)))
+        .collect::<Result<_>>()?;
+    let questions: Vec<(String, usize)> = config
+        .question_columns
+        .iter()
+        .map(|q| column(q).map(|c| (q.clone(), c)))
+        .collect::<Result<_>>()?;
+    let mut members = Vec::new();
+    let mut answers = Vec::new();
+    for record in reader.records() {
+        if max_respondents.is_some_and(|max| members.len() >= max) {
+            break;
+        }
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            SurveyError::invalid(path, line, "-", format!("malformed row: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let id = format!("r{line}");
+        let persona = vox_core::Persona {
+            id: id.clone(),
+            attributes: attributes
+                .iter()
+                .map(|(name, col)| {
+                    (
+                        name.clone(),
+                        record.get(*col).unwrap_or("").trim().to_string(),
+                    )
+                })
+                .collect(),
+            backstory: None,
+        };
+        for (question, col) in &questions {
+            let answer = record.get(*col).unwrap_or("").trim();
+            if !answer.is_empty() && !config.missing.iter().any(|m| m == answer) {
+                answers.push(crate::individual::ActualAnswer {
+                    persona_id: id.clone(),
+                    question_id: question.clone(),
+                    answer: answer.to_string(),
+                });
+            }
+        }
+        members.push((persona, 1.0));
+    }
+    let population = vox_core::Population::new(members)
+        .map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
+    Ok((population, answers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +255,16 @@ mod tests {
         assert_eq!(imported.human[0].counts, Some(vec![1.0, 1.0, 0.0]));
         assert_eq!(imported.human[1].counts, Some(vec![0.0, 1.0, 1.0]));
         assert!(imported.diagnostics[0].contains("1 row(s)"));
+        let (population, answers) =
+            import_respondents(&path, &config, &["PID".to_string()], Some(4)).unwrap();
+        assert_eq!(population.len(), 4);
+        assert_eq!(population.members[0].0.attributes["PID"], "6");
+        // Row 5 ("NA") has no answer; rows after the 4th are not read.
+        assert_eq!(answers.len(), 3);
+        assert_eq!(
+            (answers[0].persona_id.as_str(), answers[0].answer.as_str()),
+            ("r2", "7")
+        );
         let bad = RowsConfig {
             group_column: "party".into(),
             ..config

@@ -33,9 +33,29 @@ enum SurveyCommand {
     /// The demo: OpinionQA by party and ideology and GlobalOpinionQA by country, on the
     /// embedded model, scored against baselines, with an HTML report.
     Demo(DemoArgs),
+    /// Individual-level fidelity: each persona is one real respondent; score the run's
+    /// predictions against the answers they gave (Spearman ρ, AUC, accuracy).
+    Individual(IndividualArgs),
     /// Generate a first-person backstory for every persona that lacks one (for the
     /// `backstory` template) and write the population with them.
     Backstories(BackstoriesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct IndividualArgs {
+    /// The run's responses.jsonl.
+    #[arg(long)]
+    responses: PathBuf,
+    /// Actual answers (JSONL: persona_id, question_id, answer), e.g. from
+    /// `vox survey import rows --out-answers`.
+    #[arg(long)]
+    answers: PathBuf,
+    /// The survey, for the questions' ordinal positions.
+    #[arg(long)]
+    survey: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -199,6 +219,19 @@ enum ImportSource {
         /// Answer values treated as missing (besides empty cells).
         #[arg(long = "missing", default_values_t = ["NA".to_string()])]
         missing: Vec<String>,
+        /// Also write one persona per respondent with these columns as attributes
+        /// (needs --out-respondents and --out-answers), for `vox survey individual`.
+        #[arg(long = "respondent-attribute")]
+        respondent_attributes: Vec<String>,
+        /// Read at most this many respondents for --out-respondents.
+        #[arg(long)]
+        max_respondents: Option<usize>,
+        /// Where to write the respondents as a population (.jsonl).
+        #[arg(long, requires = "out_answers")]
+        out_respondents: Option<PathBuf>,
+        /// Where to write the respondents' actual answers (.jsonl).
+        #[arg(long, requires = "out_respondents")]
+        out_answers: Option<PathBuf>,
         #[command(flatten)]
         out: ImportOut,
     },
@@ -271,7 +304,84 @@ pub fn run(args: SurveyArgs) -> anyhow::Result<ExitCode> {
         SurveyCommand::Import(args) => import_cmd(args),
         SurveyCommand::Demo(args) => demo_cmd(args),
         SurveyCommand::Backstories(args) => backstories_cmd(args),
+        SurveyCommand::Individual(args) => individual_cmd(args),
     }
+}
+
+fn individual_cmd(args: IndividualArgs) -> anyhow::Result<ExitCode> {
+    let survey = vox_survey::load_survey(&args.survey)?;
+    let responses = vox_survey::run::read_responses(&args.responses)?;
+    let mut answers = Vec::new();
+    let text = std::fs::read_to_string(&args.answers)
+        .with_context(|| format!("reading {}", args.answers.display()))?;
+    for (index, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let answer: vox_survey::individual::ActualAnswer = serde_json::from_str(line)
+            .with_context(|| {
+                format!(
+                    "{}:{}: not an answer record",
+                    args.answers.display(),
+                    index + 1
+                )
+            })?;
+        answers.push(answer);
+    }
+    // Ordinal positions of the substantive options, as the responses list them.
+    let ordinals: std::collections::HashMap<&str, Vec<f64>> = survey
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let ordinal = q.ordinal.as_ref()?;
+            Some((
+                q.id.as_str(),
+                q.substantive_options()
+                    .iter()
+                    .map(|&i| ordinal[i])
+                    .collect(),
+            ))
+        })
+        .collect();
+    let predictions: Vec<vox_survey::individual::Prediction<'_>> = responses
+        .iter()
+        .filter_map(|r| {
+            Some(vox_survey::individual::Prediction {
+                persona_id: &r.persona_id,
+                question_id: &r.question_id,
+                options: &r.options,
+                distribution: r.distribution.as_deref()?,
+                ordinal: ordinals.get(r.question_id.as_str()).map(Vec::as_slice),
+            })
+        })
+        .collect();
+    let (results, diagnostics) = vox_survey::individual::score_individuals(&predictions, &answers);
+    for diagnostic in &diagnostics {
+        eprintln!("warning: {diagnostic}");
+    }
+    if results.is_empty() {
+        anyhow::bail!("no respondent has both a prediction and an answer");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        println!(
+            "{:<24} {:>6} {:>9} {:>9} {:>7}",
+            "question", "n", "accuracy", "spearman", "auc"
+        );
+        for r in &results {
+            println!(
+                "{:<24} {:>6} {:>9.3} {:>9} {:>7}",
+                r.question_id,
+                r.n,
+                r.accuracy,
+                opt(r.spearman),
+                opt(r.auc)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn backstories_cmd(args: BackstoriesArgs) -> anyhow::Result<ExitCode> {
@@ -621,6 +731,10 @@ fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
             questions,
             group,
             missing,
+            respondent_attributes,
+            max_respondents,
+            out_respondents,
+            out_answers,
             out,
         } => {
             let config = vox_survey::import::rows::RowsConfig {
@@ -634,6 +748,27 @@ fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
             };
             let imported = vox_survey::import::rows::import_rows(&file, &config)?;
             write_import(&imported, &out, &|_| group.clone())?;
+            if let (Some(respondents_path), Some(answers_path)) = (out_respondents, out_answers) {
+                let (population, answers) = vox_survey::import::rows::import_respondents(
+                    &file,
+                    &config,
+                    &respondent_attributes,
+                    max_respondents,
+                )?;
+                std::fs::write(&respondents_path, population_to_jsonl(&population))
+                    .with_context(|| format!("writing {}", respondents_path.display()))?;
+                let lines: Vec<String> = answers
+                    .iter()
+                    .map(|a| serde_json::to_string(a).expect("answers serialise"))
+                    .collect();
+                std::fs::write(&answers_path, lines.join("\n") + "\n")
+                    .with_context(|| format!("writing {}", answers_path.display()))?;
+                eprintln!(
+                    "wrote {} respondents and {} answers",
+                    population.len(),
+                    answers.len()
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
