@@ -262,16 +262,15 @@ impl Recorder {
         view: &StateView<'_>,
         force: bool,
     ) {
-        if !(force || step % self.config.every.max(1) == 0) || self.last_step == Some(step) {
+        if !(force || step.is_multiple_of(self.config.every.max(1))) || self.last_step == Some(step)
+        {
             return;
         }
         self.last_step = Some(step);
         let snapshot = Snapshot::of(view, self.config.cluster_gap);
         self.steps.push(step);
         self.times.push(time);
-        let mut fractions = snapshot.fractions.iter().flat_map(|f| f.values().copied());
-        // Fraction columns were created in label order; BTreeMap iterates in key order, so map
-        // through the label names instead.
+        // Fraction columns follow label order while the map is keyed by name, so look up by name.
         let fraction_by_name = snapshot.fractions.clone().unwrap_or_default();
         for column in &mut self.columns {
             let value = match column.name.as_str() {
@@ -286,7 +285,7 @@ impl Recorder {
                 name => name
                     .strip_prefix("fraction_")
                     .and_then(|label| fraction_by_name.get(label).copied())
-                    .unwrap_or_else(|| fractions.next().unwrap_or(f64::NAN)),
+                    .unwrap_or(f64::NAN),
             };
             column.values.push(value);
         }

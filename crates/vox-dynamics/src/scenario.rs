@@ -1060,7 +1060,7 @@ fn read_record(r: &Reader<'_>) -> Result<RecordConfig> {
     }
     config.trajectories = r.bool("trajectories")?.unwrap_or(false);
     if let Some(gap) = r.f64("cluster_gap")? {
-        if !(gap >= 0.0) {
+        if gap.is_nan() || gap < 0.0 {
             return Err(r.error("cluster_gap", "must be >= 0"));
         }
         config.cluster_gap = gap;

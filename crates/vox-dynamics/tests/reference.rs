@@ -76,8 +76,9 @@ fn friedkin_johnsen_reaches_the_closed_form_equilibrium() {
         for row in 0..3 {
             if row != col {
                 let factor = a[row][col] / a[col][col];
-                for k in col..4 {
-                    a[row][k] -= factor * a[col][k];
+                let pivot_row = a[col];
+                for (target, pivot_value) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                    *target -= factor * pivot_value;
                 }
             }
         }

@@ -91,7 +91,7 @@ fn pair_from_index(k: u64) -> (u32, u32, f64) {
 /// # Errors
 /// When `k` is odd or `k >= n`, or `p` is not in [0, 1].
 pub fn watts_strogatz(n: usize, k: usize, p: f64, seed: u64) -> Result<Graph> {
-    if k % 2 != 0 || k >= n.max(1) {
+    if !k.is_multiple_of(2) || k >= n.max(1) {
         return Err(invalid(
             "graph.k",
             format!("must be even and below n = {n}, got {k}"),
@@ -196,9 +196,8 @@ pub fn stochastic_block_model(
             format!("must be a {n_blocks}x{n_blocks} matrix"),
         ));
     }
-    for a in 0..n_blocks {
-        for b in 0..n_blocks {
-            let p = probabilities[a][b];
+    for (a, row) in probabilities.iter().enumerate() {
+        for (b, &p) in row.iter().enumerate() {
             if !(0.0..=1.0).contains(&p) || p != probabilities[b][a] {
                 return Err(invalid(
                     "graph.probabilities",

@@ -552,32 +552,13 @@ impl UpdateRule for HkComplete {
     }
     fn synchronous_kernel(&mut self, _rng: &mut SimRng) -> Option<u64> {
         let n = self.levels.len();
-        let eps = self.epsilon_levels;
-        let levels = &self.levels;
-        let next = &mut self.next_levels;
-        let (mut start, mut end) = (0usize, 0usize);
-        let mut sum: i128 = 0;
-        let mut changed = 0u64;
-        let mut sorted = true;
-        let mut previous = i64::MIN;
-        for k in 0..n {
-            let center = levels[k];
-            while end < n && levels[end] <= center + eps {
-                sum += i128::from(levels[end]);
-                end += 1;
-            }
-            while levels[start] < center - eps {
-                sum -= i128::from(levels[start]);
-                start += 1;
-            }
-            // Relative error of the f64 division is 2⁻⁵³ of a value below 2⁴⁰ levels, far
-            // below half a level, so a collapsed cluster maps exactly onto itself.
-            let mean = (sum as f64 / (end - start) as f64).round() as i64;
-            changed += u64::from(mean != center);
-            sorted &= mean >= previous;
-            previous = mean;
-            next[k] = mean;
-        }
+        // Levels lie in [0, 2⁴⁰], so window sums fit an i64 below 2²² agents; above that the
+        // sum needs i128, whose conversion to f64 is a slow library call.
+        let (changed, sorted) = if n < 1 << 22 {
+            window_pass::<i64>(&self.levels, &mut self.next_levels, self.epsilon_levels)
+        } else {
+            window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels)
+        };
         std::mem::swap(&mut self.levels, &mut self.next_levels);
         if !sorted {
             // Exact HK keeps the order; rounding of the means can swap two near-equal
@@ -608,6 +589,62 @@ impl UpdateRule for HkComplete {
             sorted: true,
         }
     }
+}
+
+/// An exact integer accumulator for [`window_pass`].
+trait WindowSum: Copy + Default + std::ops::AddAssign + std::ops::SubAssign {
+    fn from_level(level: i64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl WindowSum for i64 {
+    fn from_level(level: i64) -> Self {
+        level
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl WindowSum for i128 {
+    fn from_level(level: i64) -> Self {
+        i128::from(level)
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// One synchronous HK sweep over sorted `levels` into `next`: a two-pointer window
+/// [level − ε, level + ε] with an exact running sum. Returns (changed agents, whether `next` is
+/// still sorted).
+fn window_pass<S: WindowSum>(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool) {
+    let n = levels.len();
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut sum = S::default();
+    let mut changed = 0u64;
+    let mut sorted = true;
+    let mut previous = i64::MIN;
+    for k in 0..n {
+        let center = levels[k];
+        while end < n && levels[end] <= center + eps {
+            sum += S::from_level(levels[end]);
+            end += 1;
+        }
+        while levels[start] < center - eps {
+            sum -= S::from_level(levels[start]);
+            start += 1;
+        }
+        // Relative error of the f64 division is 2⁻⁵³ of a value below 2⁴⁰ levels, far below
+        // half a level, so a collapsed cluster maps exactly onto itself. Levels are >= 0, so
+        // floor(x + ½) rounds to nearest (and compiles to one instruction, unlike `round`).
+        let mean = (sum.to_f64() / (end - start) as f64 + 0.5).floor() as i64;
+        changed += u64::from(mean != center);
+        sorted &= mean >= previous;
+        previous = mean;
+        next[k] = mean;
+    }
+    (changed, sorted)
 }
 
 /// Parameters of Deffuant–Weisbuch.
@@ -642,13 +679,13 @@ impl Deffuant {
     /// When ε is negative, μ is outside (0, ½], or the initial opinions are invalid.
     pub fn new(params: DeffuantParams, topology: Topology, seed: u64) -> Result<Self> {
         check_epsilon(params.epsilon)?;
-        if !(params.mu > 0.0 && params.mu <= 0.5) {
+        if params.mu.is_nan() || params.mu <= 0.0 || params.mu > 0.5 {
             return Err(invalid(
                 "params.mu",
                 format!("must be in (0, 0.5], got {}", params.mu),
             ));
         }
-        if !(params.settle_tolerance >= 0.0) {
+        if params.settle_tolerance.is_nan() || params.settle_tolerance < 0.0 {
             return Err(invalid("params.settle_tolerance", "must be >= 0"));
         }
         let opinions = params.initial.generate(topology.n_agents(), seed)?;
@@ -686,8 +723,11 @@ impl UpdateRule for Deffuant {
             .partner
             .or_else(|| self.topology.random_neighbor(i, rng))?;
         let difference = self.opinions[j] - self.opinions[i];
-        (i != j && difference.abs() <= self.epsilon + CONFIDENCE_TOLERANCE)
-            .then(|| (i, j, self.mu * difference))
+        (i != j && difference.abs() <= self.epsilon + CONFIDENCE_TOLERANCE).then_some((
+            i,
+            j,
+            self.mu * difference,
+        ))
     }
     fn apply(&mut self, proposal: Self::Proposal) -> bool {
         let Some((i, j, shift)) = proposal else {

@@ -183,7 +183,7 @@ impl MajorityRule {
     /// # Errors
     /// When the group size is even or below 3, or the fraction is outside [0, 1].
     pub fn new(params: MajorityParams, topology: Topology, seed: u64) -> Result<Self> {
-        if params.group_size < 3 || params.group_size % 2 == 0 {
+        if params.group_size < 3 || params.group_size.is_multiple_of(2) {
             return Err(invalid(
                 "params.group_size",
                 format!("must be odd and >= 3, got {}", params.group_size),

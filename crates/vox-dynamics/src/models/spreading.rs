@@ -69,6 +69,8 @@ pub struct Compartmental {
     sigma: Option<f64>,
     states: Vec<u8>,
     counts: Vec<u64>,
+    /// Next-state buffer reused across synchronous sweeps.
+    scratch: Vec<u8>,
 }
 
 impl Compartmental {
@@ -90,6 +92,7 @@ impl Compartmental {
             sigma: params.sigma,
             states: Vec::new(),
             counts: Vec::new(),
+            scratch: Vec::new(),
         };
         let infected = model.infected();
         model.states = place_fraction(
@@ -190,6 +193,34 @@ impl UpdateRule for Compartmental {
         self.counts[old as usize] -= 1;
         self.counts[state as usize] += 1;
         true
+    }
+    /// The generic synchronous sweep without its two per-sweep vectors of requests and
+    /// proposals: same proposals, same random draws in the same order, so the same results.
+    fn synchronous_kernel(&mut self, rng: &mut SimRng) -> Option<u64> {
+        let n = self.states.len();
+        let mut next = std::mem::take(&mut self.scratch);
+        next.clear();
+        next.extend((0..n).map(|agent_idx| {
+            self.propose(
+                UpdateRequest {
+                    agent_idx,
+                    partner: None,
+                },
+                rng,
+            )
+            .1
+        }));
+        let mut changed = 0;
+        for (i, &state) in next.iter().enumerate() {
+            let old = self.states[i];
+            if old != state {
+                self.counts[old as usize] -= 1;
+                self.counts[state as usize] += 1;
+                changed += 1;
+            }
+        }
+        self.scratch = std::mem::replace(&mut self.states, next);
+        Some(changed)
     }
     fn absorbed(&self) -> bool {
         self.counts[self.infected() as usize] == 0

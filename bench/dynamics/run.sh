@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Whole-tool comparison of vox-dynamics against NDlib 6.0.1 and Mesa 3 on this machine:
+# HK, Deffuant, voter and SIR at N = 10^4 with all three, and vox alone at N = 10^6; plus a
+# streaming memory-bandwidth measurement for the roofline estimate. Prints JSON lines to
+# bench/out/dynamics/results.jsonl and writes bench/dynamics/RESULTS.md.
+#
+#   python3 -m venv .venv-dynamics && .venv-dynamics/bin/pip install ndlib mesa networkx six scikit-learn
+#   bench/dynamics/run.sh            # BUDGET=10 seconds per Python run by default
+#
+# NDlib's HK is not Hegselmann-Krause (ndlib issue #263: each iteration writes back only one
+# node's update; it also leaves out the node itself and uses strict <). Its HK numbers measure
+# the work NDlib does per iteration, not a correct HK; RESULTS.md says so next to them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=bench/out/dynamics
+mkdir -p "$OUT"
+PY=${PYTHON:-.venv-dynamics/bin/python}
+BUDGET=${BUDGET:-10}
+cargo build --release -p vox-dynamics --example dynamics_bench
+BIN=target/release/examples/dynamics_bench
+{
+  echo "{\"bench\":\"machine\",\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"cores\":$(nproc),\"budget_s\":$BUDGET}"
+  "$BIN" bandwidth
+  # vox at N = 10^4 (complete graph and Erdős–Rényi with mean degree 10).
+  "$BIN" hk 10000 complete 2000
+  "$BIN" hk 10000 er 200
+  "$BIN" deffuant 10000 complete 2000
+  "$BIN" deffuant 10000 er 2000
+  "$BIN" voter 10000 complete 20000
+  "$BIN" voter 10000 er 2000
+  "$BIN" sir 10000 complete 200
+  "$BIN" sir 10000 er 200
+  # The reference tools at N = 10^4.
+  for workload in hk deffuant voter sir; do
+    "$PY" bench/dynamics/ndlib_bench.py "$workload" 10000 "$BUDGET"
+    "$PY" bench/dynamics/mesa_bench.py "$workload" 10000 "$BUDGET"
+  done
+  # vox alone at N = 10^6.
+  "$BIN" hk 1000000 complete 50
+  "$BIN" deffuant 1000000 complete 20
+  "$BIN" voter 1000000 complete 20
+  "$BIN" sir 1000000 er 20
+} | tee "$OUT/results.jsonl"
+"$PY" bench/dynamics/summarize.py "$OUT/results.jsonl" > bench/dynamics/RESULTS.md
+cat bench/dynamics/RESULTS.md
