@@ -132,6 +132,10 @@ pub struct RunManifest {
     pub n_samples: usize,
     /// Sampling temperature (sample method).
     pub temperature: f64,
+    /// When the run was restricted to given (group, question) pairs (`--only-human`), how many
+    /// pairs were allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_pairs: Option<usize>,
     /// Persona × question items.
     pub n_items: usize,
     /// Items answered from the journal (earlier or interrupted runs).
@@ -610,6 +614,7 @@ pub fn run_survey(
         seed: config.seed,
         n_samples: config.n_samples,
         temperature: config.temperature,
+        only_pairs: config.only.as_ref().map(|o| o.len()),
         n_items: total,
         n_reused: reused,
         n_computed: computed,
