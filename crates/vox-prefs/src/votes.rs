@@ -579,8 +579,12 @@ impl Loader<'_> {
     }
 
     fn read_delimited<R: BufRead>(&mut self, reader: R, delimiter: u8) -> Result<(), LoadError> {
+        // Split records on `\n` only: with the default terminator a CRLF file's records would be
+        // reported one line early (the `\r` ends the record, the `\n` is skipped as an empty
+        // line). Every field we use is trimmed, which removes the trailing `\r`.
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
             .flexible(true)
             .from_reader(reader);
         let headers = rdr
@@ -797,7 +801,7 @@ impl Loader<'_> {
                 let mut out = [String::new(), String::new(), String::new()];
                 for (slot, field) in [p, a, b].into_iter().enumerate() {
                     match row.get(field) {
-                        Some(v) => out[slot] = v.into_owned(),
+                        Some(v) => out[slot] = v.trim_end_matches('\r').to_owned(),
                         None => {
                             let field = field.clone();
                             return self.bad(
@@ -938,6 +942,18 @@ mod tests {
         assert_eq!(report.skipped[&DiagnosticKind::SelfComparison], 1);
         expect_test::expect![[r#"votes.test:2: field `model_b`: expected an item other than `model_a` (self-comparison), found "x""#]]
             .assert_eq(&report.diagnostics[0].to_string());
+    }
+
+    #[test]
+    fn crlf_files_report_the_right_line() {
+        let (_, report) = load(
+            "model_a,model_b,winner\r\nx,y,model_a\r\nx,x,tie\r\ny,x,tie\r\n",
+            VoteFormat::Csv,
+            Preset::Arena,
+        )
+        .unwrap();
+        assert_eq!(report.diagnostics[0].row, 3);
+        assert_eq!(report.n_rows, 3);
     }
 
     #[test]
