@@ -35,6 +35,7 @@ pub mod fit;
 pub mod judges;
 mod linalg;
 pub mod pairs;
+pub mod report;
 pub mod scale;
 pub mod uncertainty;
 pub mod votes;

@@ -235,6 +235,10 @@ struct RateArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write an HTML report (leaderboard with CI whiskers, win-probability heatmap, and the
+    /// annotator table when the votes name annotators). Bradley-Terry only.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +360,25 @@ fn rate(args: RateArgs) -> anyhow::Result<ExitCode> {
                 &n_votes,
                 &scale,
             )?;
+            if let Some(path) = &args.html {
+                let annotator_report = if votes.annotators.is_empty() {
+                    None
+                } else {
+                    Some(annotators::analyse(
+                        &votes,
+                        &BradleyTerry::params().l2(0.1).check()?,
+                    )?)
+                };
+                let page = vox_prefs::report::html(
+                    &format!("vox prefs: {}", args.input.votes.display()),
+                    &rows,
+                    fit.items(),
+                    &fit.win_probability_matrix(),
+                    annotator_report.as_ref(),
+                );
+                std::fs::write(path, page)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             let r = fit.report();
             let fit_json = serde_json::json!({
                 "model": "bradley_terry",
@@ -374,8 +397,8 @@ fn rate(args: RateArgs) -> anyhow::Result<ExitCode> {
             };
             (rows, fit_json, ci_json)
         } else {
-            if args.ci != CiArg::None && args.ci != CiArg::Sandwich {
-                bail!("--ci {:?} is only available with --model bt", args.ci);
+            if args.ci == CiArg::Bootstrap || args.html.is_some() {
+                bail!("--ci bootstrap and --html are only available with --model bt");
             }
             let table = PairTable::from_votes(&votes, both_bad);
             let (name, scores, report) = match args.model {
