@@ -2,10 +2,12 @@
 //! against real human opinion data.
 //!
 //! The pipeline: [`instruments`] reads surveys and populations from files and [`import`] turns
-//! public opinion datasets into surveys plus human reference distributions; the runner asks a
-//! language model each persona × question and writes `distributions.jsonl`; [`compare`] scores
-//! simulated against human distributions with the [`metrics`], next to honest baselines and a
-//! split-half human ceiling; [`html`] renders the result as a self-contained page.
+//! public opinion datasets into surveys plus human reference distributions; [`run`] asks a
+//! language model each persona × question (prompt styles from [`template`]) and writes
+//! `distributions.jsonl` ([`records`]); [`mod@compare`] scores simulated against human
+//! distributions with the [`metrics`], next to honest baselines and a split-half human ceiling;
+//! [`individual`] scores respondent-level predictions; [`html`] renders the result as a
+//! self-contained page.
 #![deny(missing_docs)]
 
 pub mod backstory;
