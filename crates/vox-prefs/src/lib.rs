@@ -34,6 +34,7 @@ pub mod export;
 pub mod fit;
 pub mod judges;
 mod linalg;
+pub mod mixture;
 pub mod pairs;
 pub mod report;
 pub mod scale;

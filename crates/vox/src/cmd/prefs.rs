@@ -256,9 +256,19 @@ struct AgreeArgs {
 struct AnnotatorsArgs {
     #[command(flatten)]
     input: VotesInput,
-    /// L2 penalty of the per-annotator fits.
+    /// L2 penalty of the per-annotator fits (and of the mixture prototypes).
     #[arg(long, default_value_t = 0.1)]
     l2: f64,
+    /// Also fit a mixture of K Bradley-Terry prototypes by EM and compare it with one pooled model
+    /// on held-out votes.
+    #[arg(long, value_name = "K")]
+    mixture: Option<usize>,
+    /// Fraction of each annotator's votes held out for the mixture-vs-pooled comparison.
+    #[arg(long, default_value_t = 0.2)]
+    held_out: f64,
+    /// Seed of the mixture's initialisation and of the held-out split.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -481,6 +491,7 @@ fn rate(args: RateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn agree(args: AgreeArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
     let first = args.first.load()?;
     let second_input = VotesInput {
         votes: args.second.clone(),
@@ -497,38 +508,43 @@ fn agree(args: AgreeArgs) -> anyhow::Result<ExitCode> {
     let second = second_input.load()?;
     let report = judges::agreement(&first, &second);
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "matched units: {} (only first {}, only second {})",
             report.n_matched, report.n_only_first, report.n_only_second
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "agreement: {:.4}   without ties: {:.4} (n = {})   Cohen's kappa: {:.4}",
             report.agreement,
             report.agreement_without_ties,
             report.n_without_ties,
             report.cohen_kappa
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "left-win rate: first {:.4}, second {:.4}",
             report.left_win_rate_first, report.left_win_rate_second
-        );
-        println!(
+        )?;
+        writeln!(
+            out,
             "order consistency: first {:?}, second {:?}",
             report.consistency_first, report.consistency_second
-        );
-        println!("per-item bias (second − first, mean score):");
+        )?;
+        writeln!(out, "per-item bias (second − first, mean score):")?;
         let mut bias: Vec<_> = report.item_bias.iter().collect();
         bias.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
         for (item, (b, n)) in bias {
-            println!("  {item:<44} {b:+.4} (n = {n})");
+            writeln!(out, "  {item:<44} {b:+.4} (n = {n})")?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn annotators_cmd(args: AnnotatorsArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
     let votes = args.input.load()?;
     if votes.annotators.is_empty() {
         bail!(
@@ -538,25 +554,75 @@ fn annotators_cmd(args: AnnotatorsArgs) -> anyhow::Result<ExitCode> {
     }
     let params = BradleyTerry::params().l2(args.l2).check()?;
     let report = annotators::analyse(&votes, &params)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        match report.krippendorff_alpha {
-            Some(a) => println!("Krippendorff's alpha (nominal): {a:.4}"),
-            None => println!("Krippendorff's alpha: no unit has two votes"),
+    let mixture = match args.mixture {
+        None => None,
+        Some(k) => {
+            let mixture_params = vox_prefs::mixture::MixtureParams {
+                k,
+                l2: args.l2,
+                seed: args.seed,
+                ..Default::default()
+            };
+            let fit = mixture_params
+                .fit(&votes)
+                .context("fitting the annotator mixture")?;
+            let held = vox_prefs::mixture::held_out(&votes, &mixture_params, args.held_out)?;
+            Some((fit, held))
         }
-        println!(
+    };
+    if args.json {
+        let mixture_json = mixture.as_ref().map(|(m, h)| {
+            serde_json::json!({
+                "k": m.mixing.len(),
+                "mixing": m.mixing,
+                "converged": m.report.converged,
+                "iterations": m.report.iterations,
+                "termination": m.report.termination.as_str(),
+                "annotator_weights": m.annotators.iter().zip(&m.responsibilities)
+                    .map(|(a, r)| (a.clone(), serde_json::json!(r)))
+                    .collect::<serde_json::Map<_, _>>(),
+                "held_out": h,
+            })
+        });
+        let json = serde_json::json!({ "annotators": report, "mixture": mixture_json });
+        writeln!(out, "{json}")?;
+    } else {
+        if let Some((m, h)) = &mixture {
+            writeln!(
+                out,
+                "mixture of {} prototypes: weights {:?}; converged {} after {} EM iterations",
+                m.mixing.len(),
+                m.mixing
+                    .iter()
+                    .map(|p| (p * 1000.0).round() / 1000.0)
+                    .collect::<Vec<_>>(),
+                m.report.converged,
+                m.report.iterations
+            )?;
+            writeln!(
+                out,
+                "held-out log-likelihood per vote ({} votes): mixture {:.4}, pooled {:.4}",
+                h.n_test, h.mixture, h.pooled
+            )?;
+        }
+        match report.krippendorff_alpha {
+            Some(a) => writeln!(out, "Krippendorff's alpha (nominal): {a:.4}")?,
+            None => writeln!(out, "Krippendorff's alpha: no unit has two votes")?,
+        }
+        writeln!(
+            out,
             "{:<24} {:>7} {:>7} {:>14}",
             "annotator", "votes", "shared", "loo-agreement"
-        );
+        )?;
         for a in &report.annotators {
             let agreement = a
                 .loo_agreement
                 .map_or("-".to_string(), |x| format!("{x:.4}"));
-            println!(
+            writeln!(
+                out,
                 "{:<24} {:>7} {:>7} {:>14}",
                 a.annotator, a.n_votes, a.n_shared, agreement
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
