@@ -232,6 +232,11 @@ struct RateArgs {
     /// Elo K.
     #[arg(long, default_value_t = 4.0)]
     k: f64,
+    /// Style control (with --covariate columns): L2 penalty on the covariate coefficients, on
+    /// arena-rank's scale (objective: −mean weighted log-likelihood + ½·λ‖β‖²; covariates are
+    /// standardised).
+    #[arg(long, default_value_t = 1.0)]
+    style_l2: f64,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -334,7 +339,33 @@ fn rate(args: RateArgs) -> anyhow::Result<ExitCode> {
     let n_votes = votes.votes_per_item();
     let items = votes.items.names();
     let (rows, fit_json, ci_json): (Vec<LeaderboardRow>, serde_json::Value, serde_json::Value) =
-        if args.model == ModelArg::Bt {
+        if args.model == ModelArg::Bt && !votes.covariate_names.is_empty() {
+            // Style control: contextual Bradley-Terry with the covariates, L2 on β only.
+            if args.ci != CiArg::None {
+                eprintln!(
+                    "note: intervals are not implemented for style control; printing point ratings"
+                );
+            }
+            let fit = vox_prefs::contextual::ContextualParams {
+                l2: args.style_l2,
+                reweight_min_count: args.reweight,
+                ..Default::default()
+            }
+            .fit(&votes)
+            .context("fitting the contextual (style-control) Bradley-Terry")?;
+            let rows = leaderboard(items, &fit.theta, None, &n_votes, &scale)?;
+            let fit_json = serde_json::json!({
+                "model": "contextual_bradley_terry",
+                "converged": fit.report.converged,
+                "iterations": fit.report.iterations,
+                "termination": fit.report.termination.as_str(),
+                "objective": fit.report.objective,
+                "coefficients": fit.covariate_names.iter().zip(&fit.beta)
+                    .map(|(n, b)| (n.clone(), serde_json::json!(b)))
+                    .collect::<serde_json::Map<_, _>>(),
+            });
+            (rows, fit_json, serde_json::Value::Null)
+        } else if args.model == ModelArg::Bt {
             let ties = match args.ties {
                 TiesArg::Half => TieModel::Half,
                 TiesArg::Davidson => TieModel::Davidson,
