@@ -77,9 +77,17 @@ pub enum LoadError {
     /// A bad row, under the fatal bad-row policy.
     #[error("{0}")]
     BadRow(Diagnostic),
+    /// A Parquet file could not be decoded, or a column has a type we cannot read.
+    #[error("{path}: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// The file format could not be determined from the extension.
     #[error(
-        "{path}: unknown votes format (use .csv, .tsv, .jsonl or .ndjson, or name the format)"
+        "{path}: unknown votes format (use .csv, .tsv, .jsonl, .ndjson or .parquet, or name the format)"
     )]
     UnknownFormat {
         /// The file.

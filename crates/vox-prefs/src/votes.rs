@@ -363,6 +363,8 @@ pub enum VoteFormat {
     Tsv,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet (string, integer, float or boolean columns). Rows are numbered from 1.
+    Parquet,
 }
 
 impl VoteFormat {
@@ -373,6 +375,7 @@ impl VoteFormat {
             "csv" => Some(VoteFormat::Csv),
             "tsv" => Some(VoteFormat::Tsv),
             "jsonl" | "ndjson" | "json" => Some(VoteFormat::Jsonl),
+            "parquet" | "pq" => Some(VoteFormat::Parquet),
             _ => None,
         }
     }
@@ -442,6 +445,9 @@ pub fn load_votes(path: &Path, config: &LoadConfig) -> Result<(VoteSet, LoadRepo
         path: path.to_owned(),
         source,
     })?;
+    if format == VoteFormat::Parquet {
+        return load_parquet(file, path, config);
+    }
     load_votes_from_reader(BufReader::new(file), path, format, config)
 }
 
@@ -470,6 +476,12 @@ pub fn load_votes_from_reader<R: BufRead>(
         VoteFormat::Csv => loader.read_delimited(reader, b',')?,
         VoteFormat::Tsv => loader.read_delimited(reader, b'\t')?,
         VoteFormat::Jsonl => loader.read_jsonl(reader)?,
+        VoteFormat::Parquet => {
+            return Err(LoadError::Parquet {
+                path: path.to_owned(),
+                message: "Parquet needs a seekable file: use `load_votes`".into(),
+            })
+        }
     }
     if loader.set.votes.is_empty() {
         return Err(LoadError::Empty {
@@ -843,6 +855,153 @@ impl Loader<'_> {
     }
 }
 
+/// One row of an Arrow record batch.
+struct ArrowRow<'a> {
+    batch: &'a arrow_array::RecordBatch,
+    row: usize,
+    columns: &'a HashMap<String, usize>,
+}
+
+impl Row for ArrowRow<'_> {
+    fn get(&self, field: &str) -> Option<std::borrow::Cow<'_, str>> {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::*;
+        use arrow_array::Array;
+        use arrow_schema::DataType;
+        use std::borrow::Cow;
+        let array = self.batch.column(*self.columns.get(field)?);
+        if array.is_null(self.row) {
+            return None;
+        }
+        let r = self.row;
+        Some(match array.data_type() {
+            DataType::Utf8 => Cow::Borrowed(array.as_string::<i32>().value(r)),
+            DataType::LargeUtf8 => Cow::Borrowed(array.as_string::<i64>().value(r)),
+            DataType::Utf8View => Cow::Borrowed(array.as_string_view().value(r)),
+            DataType::Boolean => Cow::Borrowed(if array.as_boolean().value(r) {
+                "true"
+            } else {
+                "false"
+            }),
+            DataType::Int8 => Cow::Owned(array.as_primitive::<Int8Type>().value(r).to_string()),
+            DataType::Int16 => Cow::Owned(array.as_primitive::<Int16Type>().value(r).to_string()),
+            DataType::Int32 => Cow::Owned(array.as_primitive::<Int32Type>().value(r).to_string()),
+            DataType::Int64 => Cow::Owned(array.as_primitive::<Int64Type>().value(r).to_string()),
+            DataType::UInt8 => Cow::Owned(array.as_primitive::<UInt8Type>().value(r).to_string()),
+            DataType::UInt16 => Cow::Owned(array.as_primitive::<UInt16Type>().value(r).to_string()),
+            DataType::UInt32 => Cow::Owned(array.as_primitive::<UInt32Type>().value(r).to_string()),
+            DataType::UInt64 => Cow::Owned(array.as_primitive::<UInt64Type>().value(r).to_string()),
+            DataType::Float32 => {
+                Cow::Owned(array.as_primitive::<Float32Type>().value(r).to_string())
+            }
+            DataType::Float64 => {
+                Cow::Owned(array.as_primitive::<Float64Type>().value(r).to_string())
+            }
+            // Checked up front in `load_parquet`.
+            _ => return None,
+        })
+    }
+}
+
+fn readable_arrow_type(dt: &arrow_schema::DataType) -> bool {
+    use arrow_schema::DataType::*;
+    matches!(
+        dt,
+        Utf8 | LargeUtf8
+            | Utf8View
+            | Boolean
+            | Int8
+            | Int16
+            | Int32
+            | Int64
+            | UInt8
+            | UInt16
+            | UInt32
+            | UInt64
+            | Float32
+            | Float64
+    )
+}
+
+/// Loads votes from a Parquet file; the row rules are those of [`load_votes_from_reader`].
+fn load_parquet(
+    file: File,
+    path: &Path,
+    config: &LoadConfig,
+) -> Result<(VoteSet, LoadReport), LoadError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let parquet_error = |e: &dyn std::fmt::Display| LoadError::Parquet {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_error(&e))?;
+    let schema = builder.schema().clone();
+    let columns: HashMap<String, usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().clone(), i))
+        .collect();
+    let mut loader = Loader {
+        path: path.to_owned(),
+        config,
+        set: VoteSet {
+            covariate_names: config.layout.covariates.clone(),
+            ..VoteSet::default()
+        },
+        report: LoadReport::default(),
+    };
+    for field in loader.required_fields() {
+        match columns.get(field) {
+            None => {
+                return Err(LoadError::MissingColumn {
+                    path: path.to_owned(),
+                    column: field.to_owned(),
+                    available: schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+            Some(&i) if !readable_arrow_type(schema.field(i).data_type()) => {
+                return Err(LoadError::Parquet {
+                    path: path.to_owned(),
+                    message: format!(
+                        "column `{field}` has type {}; expected a string, integer, float or boolean column",
+                        schema.field(i).data_type()
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let reader = builder.build().map_err(|e| parquet_error(&e))?;
+    let mut row_no = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(&e))?;
+        for r in 0..batch.num_rows() {
+            row_no += 1;
+            loader.report.n_rows += 1;
+            let row = ArrowRow {
+                batch: &batch,
+                row: r,
+                columns: &columns,
+            };
+            loader.add_row(&row, row_no)?;
+        }
+    }
+    if loader.set.votes.is_empty() {
+        return Err(LoadError::Empty {
+            path: path.to_owned(),
+            n_bad: loader.report.n_skipped(),
+        });
+    }
+    loader.report.n_votes = loader.set.votes.len() as u64;
+    Ok((loader.set, loader.report))
+}
+
 fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
     match t {
@@ -942,6 +1101,69 @@ mod tests {
         assert_eq!(report.skipped[&DiagnosticKind::SelfComparison], 1);
         expect_test::expect![[r#"votes.test:2: field `model_b`: expected an item other than `model_a` (self-comparison), found "x""#]]
             .assert_eq(&report.diagnostics[0].to_string());
+    }
+
+    #[test]
+    fn parquet_votes_with_diagnostics() {
+        use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("votes.parquet");
+        let batch = RecordBatch::try_from_iter([
+            (
+                "model_a",
+                Arc::new(StringArray::from(vec![
+                    Some("x"),
+                    Some("x"),
+                    None,
+                    Some("y"),
+                ])) as ArrayRef,
+            ),
+            (
+                "model_b",
+                Arc::new(StringArray::from(vec!["y", "y", "z", "z"])) as ArrayRef,
+            ),
+            (
+                "winner",
+                Arc::new(StringArray::from(vec![
+                    Some("model_a"),
+                    Some("draw"),
+                    Some("tie"),
+                    None,
+                ])) as ArrayRef,
+            ),
+            (
+                "len",
+                Arc::new(Float64Array::from(vec![1.5, 2.0, 0.0, 1.0])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(
+            File::create(&path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let mut config = LoadConfig::preset(Preset::Arena);
+        config.layout.covariates = vec!["len".into()];
+        let (set, report) = load_votes(&path, &config).unwrap();
+        assert_eq!(set.votes.len(), 1);
+        assert_eq!(set.covariates, [1.5]);
+        let found: Vec<(u64, &str, DiagnosticKind)> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.row, d.field.as_str(), d.kind))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, "winner", DiagnosticKind::UnknownOutcome),
+                (3, "model_a", DiagnosticKind::MissingField),
+                (4, "winner", DiagnosticKind::MissingField),
+            ]
+        );
     }
 
     #[test]

@@ -50,12 +50,13 @@ enum FormatArg {
     Csv,
     Tsv,
     Jsonl,
+    Parquet,
 }
 
 /// Where the votes are and how to read them.
 #[derive(Debug, Args)]
 struct VotesInput {
-    /// Votes file (.csv, .tsv, .jsonl).
+    /// Votes file (.csv, .tsv, .jsonl, .parquet).
     votes: PathBuf,
     /// Column layout.
     #[arg(long, value_enum, default_value = "arena")]
@@ -116,6 +117,7 @@ impl VotesInput {
             FormatArg::Csv => VoteFormat::Csv,
             FormatArg::Tsv => VoteFormat::Tsv,
             FormatArg::Jsonl => VoteFormat::Jsonl,
+            FormatArg::Parquet => VoteFormat::Parquet,
         });
         if self.strict {
             config.policy = BadRowPolicy::Fatal;
