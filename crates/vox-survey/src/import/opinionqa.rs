@@ -119,8 +119,20 @@ fn read_json(path: &Path) -> Result<Value> {
 pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imported> {
     let info_path = wave_dir.join("info.csv");
     let info = read_info(&info_path)?;
-    let info_by_key: HashMap<&str, &InfoRow> = info.iter().map(|(k, r)| (k.as_str(), r)).collect();
+    // Some subsets (Meister et al.'s) list a question twice; the first row is used.
+    let mut info_by_key: HashMap<&str, &InfoRow> = HashMap::new();
     let mut diagnostics = Vec::new();
+    for (key, row) in &info {
+        if info_by_key.insert(key.as_str(), row).is_some() {
+            diagnostics.push(format!(
+                "{}: question {key} is listed more than once; the first row is used",
+                info_path.display()
+            ));
+        }
+    }
+    let first_rows: HashMap<&str, &InfoRow> =
+        info.iter().rev().map(|(k, r)| (k.as_str(), r)).collect();
+    let info_by_key = first_rows;
 
     // attribute → the parsed JSON of its counts file.
     let mut attribute_data = Vec::new();
@@ -145,13 +157,29 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
 
     // Questions: those asked for, else every question with data in all attribute files.
     let mut keys: Vec<String> = if config.question_ids.is_empty() {
-        info.iter()
+        // info.csv's order first, then questions that only the counts files have (Meister et
+        // al.'s subset lists other questions in its info.csv than in its counts).
+        let with_data = |k: &String| attribute_data.iter().all(|(_, _, v)| v.get(k).is_some());
+        let mut keys: Vec<String> = info
+            .iter()
             .map(|(k, _)| k.clone())
-            .filter(|k| attribute_data.iter().all(|(_, _, v)| v.get(k).is_some()))
-            .collect()
+            .filter(with_data)
+            .collect();
+        if let Some(object) = attribute_data[0].2.as_object() {
+            keys.extend(
+                object
+                    .keys()
+                    .filter(|k| !info_by_key.contains_key(k.as_str()))
+                    .filter(|k| with_data(k))
+                    .cloned(),
+            );
+        }
+        keys
     } else {
         config.question_ids.clone()
     };
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
     if let Some(limit) = config.limit {
         keys.truncate(limit);
     }
@@ -174,13 +202,27 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
     let mut questions = Vec::new();
     let mut human = Vec::new();
     for key in &keys {
-        let Some(row) = info_by_key.get(key.as_str()) else {
-            return Err(SurveyError::invalid(
-                &info_path,
-                0,
-                "key",
-                format!("question {key:?} is not in info.csv"),
-            ));
+        let fallback;
+        let row = match info_by_key.get(key.as_str()) {
+            Some(row) => *row,
+            None => match row_from_counts(key, &attribute_data) {
+                Some(row) => {
+                    diagnostics.push(format!(
+                        "{}: question {key} is not in info.csv; its options were taken from the answer counts (ordered as in MC_options) and it has no ordinal values",
+                        info_path.display()
+                    ));
+                    fallback = row;
+                    &fallback
+                }
+                None => {
+                    return Err(SurveyError::invalid(
+                        &info_path,
+                        0,
+                        "key",
+                        format!("question {key:?} is not in info.csv and has no answer counts"),
+                    ))
+                }
+            },
         };
         if let Some(note) = &row.note {
             diagnostics.push(note.clone());
@@ -274,6 +316,51 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
     })
 }
 
+/// A question's row built from the counts files when info.csv lacks it: the text is
+/// `question_text`, the options are the answers that were given (without "Refused"), ordered by
+/// where they occur in the comma-joined `MC_options` (which was split on commas upstream).
+fn row_from_counts(
+    key: &str,
+    attribute_data: &[(String, std::path::PathBuf, Value)],
+) -> Option<InfoRow> {
+    let mut text = None;
+    let mut joined = String::new();
+    let mut answers: Vec<String> = Vec::new();
+    for (_, _, value) in attribute_data {
+        let groups = value.get(key)?.as_object()?;
+        if text.is_none() {
+            text = groups
+                .get("question_text")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if let Some(options) = groups.get("MC_options").and_then(Value::as_array) {
+                joined = options
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+            }
+        }
+        for (group, counts) in groups {
+            if is_metadata(group) {
+                continue;
+            }
+            for answer in counts.as_object()?.keys() {
+                if answer != REFUSED && !answers.contains(answer) {
+                    answers.push(answer.clone());
+                }
+            }
+        }
+    }
+    answers.sort_by_key(|a| joined.find(a.as_str()).unwrap_or(usize::MAX));
+    (answers.len() >= 2).then(|| InfoRow {
+        text: text.unwrap_or_else(|| key.to_string()),
+        options: answers,
+        ordinal: None,
+        note: None,
+    })
+}
+
 fn is_metadata(key: &str) -> bool {
     key == "MC_options" || key == "question_text"
 }
@@ -319,6 +406,29 @@ mod tests {
             .diagnostics
             .iter()
             .any(|d| d.contains("unknown option \"Maybe\"")));
+    }
+
+    #[test]
+    fn questions_missing_from_info_take_options_from_the_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("info.csv"), "key,question,references\n").unwrap();
+        std::fs::write(
+            dir.path().join("SEX_data.json"),
+            r#"{"Q9": {"MC_options": ["Yes", "it is", "No", "Refused"], "question_text": "Is it?",
+                "Male": {"No": 1, "Yes, it is": 3, "Refused": 1}}}"#,
+        )
+        .unwrap();
+        let config = OpinionQaConfig {
+            attributes: vec!["SEX".into()],
+            ..Default::default()
+        };
+        let imported = import_opinionqa(dir.path(), &config).unwrap();
+        assert_eq!(
+            imported.survey.questions[0].options,
+            vec!["Yes, it is", "No"]
+        );
+        assert_eq!(imported.human[0].distribution, vec![0.75, 0.25]);
+        assert!(imported.diagnostics[0].contains("not in info.csv"));
     }
 
     #[test]
