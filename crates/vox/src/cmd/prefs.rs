@@ -31,7 +31,7 @@ enum PrefsCommand {
     Agree(AgreeArgs),
     /// Per-annotator fits, agreement with the leave-one-out majority, Krippendorff's alpha.
     Annotators(AnnotatorsArgs),
-    /// Export votes with texts as a TRL preference dataset (JSONL).
+    /// Export votes with texts as a TRL preference dataset (JSONL or Parquet).
     Export(ExportArgs),
 }
 
@@ -285,7 +285,7 @@ struct AnnotatorsArgs {
 struct ExportArgs {
     #[command(flatten)]
     input: VotesInput,
-    /// Train split output (JSONL).
+    /// Train split output: JSONL, or Parquet when the name ends in `.parquet` (standard format).
     #[arg(long)]
     train: PathBuf,
     /// Test split output (JSONL); required with --test-fraction > 0.
@@ -673,6 +673,16 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         dedupe: !args.keep_duplicates,
     };
+    if args.train.extension().is_some_and(|e| e == "parquet") {
+        let summary = vox_prefs::export::export_trl_parquet(
+            &votes,
+            &config,
+            &args.train,
+            args.test.as_deref(),
+        )?;
+        eprintln!("{}", serde_json::to_string(&summary)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let create = |p: &PathBuf| -> anyhow::Result<BufWriter<File>> {
         Ok(BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
