@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# vox's main job on the embedded default model: pulls SmolLM2-135M-Instruct if needed, then
-# runs the demonstration. This is the README's first command.
+# vox's main job on the embedded default model: fetches SmolLM2-135M-Instruct if needed, then
+# simulates ~20 OpinionQA questions for party and ideology groups and ~20 GlobalOpinionQA
+# questions for 5 countries, scores the simulated answer distributions against the real ones
+# next to honest baselines, prints the table and writes vox-demo/report.html.
+# This is the README's first command. Extra arguments go to `vox survey demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VOX_HOME="${VOX_HOME:-$HOME/.cache/vox}"
 cargo build --release --quiet -p vox
 VOX=target/release/vox
 "$VOX" model pull
-echo "== generation (chat template, seeded) =="
-"$VOX" lm generate --prompt "In two sentences, why do surveys use random samples?" --max-tokens 60 --seed 7
-echo "== option scoring (log-probability of each answer) =="
-"$VOX" lm score --prompt "Do you agree: 'The government should do more to reduce income inequality.' Answer Agree or Disagree." \
-    --option Agree --option Disagree --json
+"$VOX" survey demo --out vox-demo "$@"
+echo "report: $(pwd)/vox-demo/report.html"

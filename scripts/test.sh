@@ -20,4 +20,9 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# With Chromium present, the render tests must use it rather than skip.
+if command -v chromium >/dev/null 2>&1; then
+    export VOX_REQUIRE_CHROMIUM=1
+fi
+
 cargo test --workspace

@@ -3,9 +3,10 @@
 //! rendered in headless Chromium.
 //!
 //! Tests that need the embedded model look for it in `VOX_MODEL`, then in vox's cache
-//! (`VOX_HOME`, default `~/.cache/vox`); tests that need Chromium look for `chromium` on PATH.
-//! When either is missing the test prints a line starting with `MODEL ABSENT` or
-//! `CHROMIUM ABSENT` and checks nothing else.
+//! (`VOX_HOME`, default `~/.cache/vox`), and fail with instructions when it is missing
+//! (`scripts/test.sh` pulls it first). Tests that need Chromium look for `chromium` on PATH;
+//! when it is missing they fail if `VOX_REQUIRE_CHROMIUM` is set (as `scripts/test.sh` does
+//! once it has installed Chromium), and otherwise print `CHROMIUM ABSENT` and check the HTML only.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,8 @@ fn run_err(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The embedded model's path, or `None` (after saying so) when it is not available.
+/// The embedded model's path; panics with instructions when it is not available, because a
+/// language-model test that silently checks nothing could never fail.
 fn model_path() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("VOX_MODEL").map(PathBuf::from),
@@ -46,9 +48,10 @@ fn model_path() -> Option<PathBuf> {
             .map(|home| home.join("models/SmolLM2-135M-Instruct.Q4_1.gguf")),
     ];
     let found = candidates.into_iter().flatten().find(|p| p.exists());
-    if found.is_none() {
-        eprintln!("MODEL ABSENT: set VOX_MODEL to a GGUF file (or run `vox model pull`); this end-to-end test checked nothing");
-    }
+    assert!(
+        found.is_some(),
+        "the embedded model is missing: run `vox model pull` (or ./scripts/test.sh), or set VOX_MODEL to a GGUF file"
+    );
     found
 }
 
@@ -343,6 +346,10 @@ fn chromium() -> Option<PathBuf> {
             }
         }
     }
+    assert!(
+        std::env::var_os("VOX_REQUIRE_CHROMIUM").is_none(),
+        "VOX_REQUIRE_CHROMIUM is set but chromium is not on PATH"
+    );
     eprintln!("CHROMIUM ABSENT: install Debian's `chromium` (apt-get install -y chromium); the report render was not checked");
     None
 }

@@ -479,10 +479,12 @@ impl LanguageModel for EmbeddedModel {
         for candidate in candidates {
             match self.codec.encode(candidate)?.as_slice() {
                 [id] => ids.push(*id),
-                other => return Err(LmError::InvalidRequest(format!(
+                other => {
+                    return Err(LmError::InvalidRequest(format!(
                     "candidate {candidate:?} is {} tokens; next-token scoring needs exactly one",
                     other.len()
-                ))),
+                )))
+                }
             }
         }
         let prompt = self.prompt_ids(prompt)?;
