@@ -347,3 +347,67 @@ fn bad_inputs_get_clear_errors() {
         "{overflow}"
     );
 }
+
+#[test]
+fn grouped_batch_scoring_equals_single_requests_for_mixed_items() {
+    // Shared and unshared prefixes, an identical prompt twice, one prompt that is a prefix of
+    // another, options of different lengths, a chat and a raw prompt, and one item longer than
+    // a whole group: all must score as they do alone.
+    let persona = |p: &str, q: &str| Prompt::user(format!("You are {p}. {q}"));
+    let options = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let long_question = format!(
+        "Consider this: {} Do you agree?",
+        "the weather is mild and the town is calm. ".repeat(40)
+    );
+    let requests = vec![
+        ScoreRequest {
+            prompt: persona("a farmer", "Do you like rain?"),
+            options: options(&["Yes", "No", "Only in spring, honestly"]),
+        },
+        ScoreRequest {
+            prompt: persona("a farmer", "Do you like cities?"),
+            options: options(&["Yes", "No"]),
+        },
+        ScoreRequest {
+            prompt: persona("a nurse", "Do you like rain?"),
+            options: options(&["Yes", "No"]),
+        },
+        ScoreRequest {
+            prompt: persona("a farmer", "Do you like rain?"),
+            options: options(&["No", "Yes"]),
+        },
+        ScoreRequest {
+            prompt: Prompt::Raw("The capital of France is".into()),
+            options: options(&[" Paris", " Lyon"]),
+        },
+        ScoreRequest {
+            prompt: Prompt::Raw("The capital of France is Paris and".into()),
+            options: options(&[" Berlin is", " so"]),
+        },
+        ScoreRequest {
+            prompt: persona("a nurse", &long_question),
+            options: options(&["Yes", "No"]),
+        },
+    ];
+    let batch = model().score_batch(&requests).unwrap();
+    for (i, (request, batched)) in requests.iter().zip(&batch).enumerate() {
+        model()
+            .score_options(&ScoreRequest {
+                prompt: Prompt::Raw("Unrelated.".into()),
+                options: vec![" x".into()],
+            })
+            .unwrap();
+        let single = model().score_options(request).unwrap();
+        assert_eq!(single.options.len(), batched.options.len());
+        for (a, b) in single.options.iter().zip(&batched.options) {
+            assert_eq!((&a.text, a.n_tokens), (&b.text, b.n_tokens));
+            assert!(
+                (a.logprob - b.logprob).abs() < 1e-3,
+                "item {i} {:?}: single {} vs batch {}",
+                a.text,
+                a.logprob,
+                b.logprob
+            );
+        }
+    }
+}

@@ -121,11 +121,12 @@ pub(crate) fn forward(
     let device = weights.embeddings.device().clone();
     let n_new = tokens.len();
     let n_cached = cache.len();
-    let n_total = n_cached + n_new;
     if let Some(&max_pos) = positions.iter().max() {
-        if max_pos >= meta.context_length || n_total > meta.context_length {
+        // Positions, not cache entries, are bounded: a tree batch may hold more entries than
+        // the context length while every path through it fits.
+        if max_pos >= meta.context_length {
             return Err(LmError::ContextOverflow {
-                n_tokens: n_total.max(max_pos + 1),
+                n_tokens: max_pos + 1,
                 context_length: meta.context_length,
             });
         }
@@ -137,7 +138,12 @@ pub(crate) fn forward(
     )?;
     let cos = rope.cos.index_select(&pos_ids, 0)?;
     let sin = rope.sin.index_select(&pos_ids, 0)?;
-    let mask = attention_mask(n_cached, n_new, &visibility, &device)?;
+    let rep = meta.n_heads / meta.n_kv_heads;
+    // One mask row per (query head in a group, new token): the (t, total) mask stacked `rep` times.
+    let mask = match attention_mask(n_cached, n_new, &visibility, &device)? {
+        Some(mask) if rep > 1 => Some(mask.repeat((rep, 1))?),
+        other => other,
+    };
 
     let (n_heads, n_kv, head_dim) = (meta.n_heads, meta.n_kv_heads, meta.head_dim());
     let scale = 1.0 / (head_dim as f64).sqrt();
@@ -175,15 +181,19 @@ pub(crate) fn forward(
             None => (k, v),
         };
         cache.layers[layer] = Some((k_all.clone(), v_all.clone()));
-        let k_rep = candle_transformers::utils::repeat_kv(k_all, n_heads / n_kv)?;
-        let v_rep = candle_transformers::utils::repeat_kv(v_all, n_heads / n_kv)?;
-        let mut att = (q.matmul(&k_rep.t()?)? * scale)?; // (1, h, t, total)
+        // Grouped-query attention without copying keys and values per query head: the `rep`
+        // query heads that share a key/value head are stacked as extra rows, (1, kv, rep*t, d).
+        let q = q.reshape((1, n_kv, rep * n_new, head_dim))?;
+        let mut att = (q.matmul(&k_all.t()?)? * scale)?; // (1, kv, rep*t, total)
         if let Some(mask) = &mask {
             att = att.broadcast_add(mask)?;
         }
         let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v_rep.contiguous()?)?; // (1, h, t, d)
-        let y = y.transpose(1, 2)?.reshape((1, n_new, n_heads * head_dim))?;
+        let y = att.matmul(&v_all)?; // (1, kv, rep*t, d)
+        let y = y
+            .reshape((1, n_heads, n_new, head_dim))?
+            .transpose(1, 2)?
+            .reshape((1, n_new, n_heads * head_dim))?;
         let x_attn = (residual + block.wo.forward(&y)?)?;
         let h = candle_nn::ops::rms_norm(&x_attn, &block.ffn_norm, meta.rms_norm_eps as f32)?;
         let gate = candle_nn::ops::silu(&block.w_gate.forward(&h)?)?;

@@ -44,6 +44,9 @@ pub struct EmbeddedConfig {
     pub decode_format: WeightFormat,
     /// Most new tokens per forward pass while processing a long prompt. Default 512.
     pub chunk_tokens: usize,
+    /// Most new tokens (prompt suffixes plus options) when `score_batch` scores several items
+    /// in one forward pass. Default 384.
+    pub group_tokens: usize,
 }
 
 impl Default for EmbeddedConfig {
@@ -52,6 +55,7 @@ impl Default for EmbeddedConfig {
             prefill_format: WeightFormat::F32,
             decode_format: WeightFormat::Q8_0,
             chunk_tokens: 512,
+            group_tokens: 384,
         }
     }
 }
@@ -295,6 +299,122 @@ impl EmbeddedModel {
             .collect())
     }
 
+    /// Scores several items (sorted by prompt) in one forward pass: the cache holds the prefix
+    /// every prompt shares, the rest of the prompts form a trie of new tokens, and each item's
+    /// options branch off its last prompt token. The cache is left at the shared prefix.
+    fn score_group_locked(
+        &self,
+        cache: &mut KvCache,
+        group: &[(&[u32], &[Vec<u32>])],
+    ) -> Result<Vec<Vec<f64>>, LmError> {
+        if let [(prompt, options)] = group {
+            return Ok(vec![self.score_locked(cache, prompt, options)?]);
+        }
+        let base = group_base(group);
+        let first = group[0].0;
+        let keep = cache.common_prefix(first).min(base);
+        cache.truncate(keep)?;
+        self.prefill_range(cache, first, keep, base)?;
+
+        let mut tokens: Vec<u32> = Vec::new();
+        let mut positions: Vec<usize> = Vec::new();
+        let mut parents: Vec<Option<usize>> = Vec::new();
+        let mut logit_rows: Vec<usize> = Vec::new();
+        // wanted[item][option] = (row, token id) pairs whose log-probabilities sum to the score.
+        let mut wanted: Vec<Vec<Vec<(usize, u32)>>> = Vec::with_capacity(group.len());
+        let mut previous: (&[u32], Vec<usize>) = (&[], Vec::new());
+        for (prompt, options) in group {
+            let suffix = &prompt[base..];
+            let shared = common_prefix(&previous.0[base.min(previous.0.len())..], suffix)
+                .min(previous.1.len());
+            let mut path = previous.1[..shared].to_vec();
+            for (k, &id) in suffix.iter().enumerate().skip(shared) {
+                path.push(tokens.len());
+                tokens.push(id);
+                positions.push(base + k);
+                parents.push(k.checked_sub(1).map(|p| path[p]));
+            }
+            let last_node = *path.last().expect("a prompt keeps at least one new token");
+            let last_row = logit_rows.len();
+            logit_rows.push(last_node);
+            let mut item = Vec::with_capacity(options.len());
+            for option in options.iter() {
+                let mut pairs = Vec::with_capacity(option.len());
+                let (mut row, mut parent) = (last_row, last_node);
+                for (k, &id) in option.iter().enumerate() {
+                    pairs.push((row, id));
+                    let node = tokens.len();
+                    tokens.push(id);
+                    positions.push(prompt.len() + k);
+                    parents.push(Some(parent));
+                    parent = node;
+                    if k + 1 < option.len() {
+                        row = logit_rows.len();
+                        logit_rows.push(node);
+                    }
+                }
+                item.push(pairs);
+            }
+            wanted.push(item);
+            previous = (prompt, path);
+        }
+        let out = forward(
+            &self.meta,
+            &self.prefill,
+            &self.rope,
+            cache,
+            &tokens,
+            &positions,
+            Visibility::Tree(&parents),
+            &logit_rows,
+            false,
+        );
+        cache.truncate(base)?;
+        let logits = out?.logits.expect("logit rows were requested");
+        let rows: Vec<Vec<f32>> = logits.to_vec2()?;
+        let log_norms: Vec<f64> = rows.iter().map(|r| log_sum_exp(r)).collect();
+        Ok(wanted
+            .iter()
+            .map(|item| {
+                item.iter()
+                    .map(|pairs| {
+                        pairs
+                            .iter()
+                            .map(|&(row, id)| rows[row][id as usize] as f64 - log_norms[row])
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Runs `tokens[start..end]` causally on top of a cache that holds `tokens[..start]`.
+    fn prefill_range(
+        &self,
+        cache: &mut KvCache,
+        tokens: &[u32],
+        mut start: usize,
+        end: usize,
+    ) -> Result<(), LmError> {
+        while start < end {
+            let stop = (start + self.config.chunk_tokens).min(end);
+            let positions: Vec<usize> = (start..stop).collect();
+            forward(
+                &self.meta,
+                &self.prefill,
+                &self.rope,
+                cache,
+                &tokens[start..stop],
+                &positions,
+                Visibility::Causal,
+                &[],
+                false,
+            )?;
+            start = stop;
+        }
+        Ok(())
+    }
+
     fn option_ids(&self, options: &[String]) -> Result<Vec<Vec<u32>>, LmError> {
         if options.is_empty() {
             return Err(LmError::InvalidRequest("the option list is empty".into()));
@@ -423,9 +543,10 @@ impl LanguageModel for EmbeddedModel {
     }
 
     fn score_batch(&self, requests: &[ScoreRequest]) -> Result<Vec<OptionScores>, LmError> {
-        // Tokenise everything first so a bad item fails before any work is done, then visit
-        // items in lexicographic token order: items that share a prefix (one persona's
-        // preamble) become neighbours and reuse each other's KV cache.
+        // Tokenise everything first so a bad item fails before any work is done. Then visit
+        // items in lexicographic token order, so items that share a prefix (one persona's
+        // preamble) are neighbours, and score neighbours together: their prompt suffixes form a
+        // trie and their options hang off it, all in one forward pass.
         let mut items = Vec::with_capacity(requests.len());
         for (index, request) in requests.iter().enumerate() {
             let prompt = self
@@ -440,24 +561,42 @@ impl LanguageModel for EmbeddedModel {
         order.sort_by(|&a, &b| items[a].0.cmp(&items[b].0));
         let mut results: Vec<Option<OptionScores>> = vec![None; items.len()];
         let mut cache = self.lock_cache();
-        for index in order {
-            let (prompt, options) = &items[index];
-            let logprobs = self
-                .score_locked(&mut cache, prompt, options)
-                .map_err(|e| item_error(index, e))?;
-            results[index] = Some(OptionScores {
-                options: requests[index]
-                    .options
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() {
+                let candidate: Vec<_> = order[start..=end]
                     .iter()
-                    .zip(options)
-                    .zip(logprobs)
-                    .map(|((text, ids), logprob)| OptionScore {
-                        text: text.clone(),
-                        logprob,
-                        n_tokens: ids.len(),
-                    })
-                    .collect(),
-            });
+                    .map(|&i| (items[i].0.as_slice(), items[i].1.as_slice()))
+                    .collect();
+                if group_nodes(&candidate) > self.config.group_tokens {
+                    break;
+                }
+                end += 1;
+            }
+            let group: Vec<_> = order[start..end]
+                .iter()
+                .map(|&i| (items[i].0.as_slice(), items[i].1.as_slice()))
+                .collect();
+            let scored = self
+                .score_group_locked(&mut cache, &group)
+                .map_err(|e| item_error(order[start], e))?;
+            for (&index, logprobs) in order[start..end].iter().zip(scored) {
+                results[index] = Some(OptionScores {
+                    options: requests[index]
+                        .options
+                        .iter()
+                        .zip(&items[index].1)
+                        .zip(logprobs)
+                        .map(|((text, ids), logprob)| OptionScore {
+                            text: text.clone(),
+                            logprob,
+                            n_tokens: ids.len(),
+                        })
+                        .collect(),
+                });
+            }
+            start = end;
         }
         Ok(results
             .into_iter()
@@ -541,6 +680,43 @@ impl LanguageModel for EmbeddedModel {
             layers,
         })
     }
+}
+
+/// Length of the prefix every prompt of a (sorted) group shares, leaving each prompt at least
+/// one token whose logits are computed fresh.
+fn group_base(group: &[(&[u32], &[Vec<u32>])]) -> usize {
+    let first = group[0].0;
+    group
+        .iter()
+        .map(|(prompt, _)| (prompt.len() - 1).min(common_prefix(first, prompt)))
+        .min()
+        .unwrap_or(0)
+}
+
+/// New tokens a group adds to the cache in `score_group_locked`.
+fn group_nodes(group: &[(&[u32], &[Vec<u32>])]) -> usize {
+    let base = group_base(group);
+    let mut nodes = 0;
+    let mut previous: &[u32] = &[];
+    for (prompt, options) in group {
+        let shared = common_prefix(previous, prompt).max(base).min(prompt.len());
+        nodes += prompt.len() - shared + options.iter().map(Vec::len).sum::<usize>();
+        previous = prompt;
+    }
+    nodes
+}
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+fn log_sum_exp(row: &[f32]) -> f64 {
+    let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+    max + row
+        .iter()
+        .map(|&x| (x as f64 - max).exp())
+        .sum::<f64>()
+        .ln()
 }
 
 fn item_error(index: usize, err: LmError) -> LmError {
