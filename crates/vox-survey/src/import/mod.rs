@@ -4,6 +4,7 @@
 
 pub mod globalopinionqa;
 pub mod meister;
+pub mod meister_subsets;
 pub mod opinionqa;
 pub mod pylit;
 pub mod rows;

@@ -202,6 +202,32 @@ enum ImportSource {
         #[command(flatten)]
         out: ImportOut,
     },
+    /// Meister et al.'s GlobalValues subset (Global_Values/data/data.json): per-country
+    /// distributions, GlobalOpinionQA ids.
+    MeisterGlobalValues {
+        /// The data.json file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Keep at most this many questions.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        out: ImportOut,
+    },
+    /// Meister et al.'s NYT book-opinion survey (the nytimes folder): per-group answer counts.
+    MeisterNytimes {
+        /// The nytimes folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Group files to read (POLPARTY, SEX).
+        #[arg(long = "attribute", required = true)]
+        attributes: Vec<String>,
+        /// Keep at most this many books.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        out: ImportOut,
+    },
     /// Individual respondents (GSS, ANES extracts: one row each) → group distributions.
     Rows {
         /// The CSV or TSV file.
@@ -724,6 +750,25 @@ fn import_cmd(args: ImportArgs) -> anyhow::Result<ExitCode> {
             };
             let imported = import_globalopinionqa(&file, &config)?;
             write_import(&imported, &out, &|_| "country".into())?;
+        }
+        ImportSource::MeisterGlobalValues { file, limit, out } => {
+            let imported = vox_survey::import::meister_subsets::import_global_values(&file, limit)?;
+            write_import(&imported, &out, &|_| "country".into())?;
+        }
+        ImportSource::MeisterNytimes {
+            dir,
+            attributes,
+            limit,
+            out,
+        } => {
+            let imported =
+                vox_survey::import::meister_subsets::import_nytimes(&dir, &attributes, limit)?;
+            let owner = |group: &str| match group {
+                "Democrat" | "Republican" | "Independent" => "party".to_string(),
+                "Male" | "Female" => "sex".to_string(),
+                _ => "group".to_string(),
+            };
+            write_import(&imported, &out, &owner)?;
         }
         ImportSource::Rows {
             file,
