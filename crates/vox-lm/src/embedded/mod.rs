@@ -415,6 +415,25 @@ impl EmbeddedModel {
         Ok(())
     }
 
+    /// Logits after the whole prompt, shape `(vocab,)`, reusing the cached common prefix; the
+    /// cache ends holding the prompt.
+    fn next_token_logits(&self, cache: &mut KvCache, prompt: &[u32]) -> Result<Tensor, LmError> {
+        self.prefill_all_but_last(cache, prompt)?;
+        let last = prompt.len() - 1;
+        let out = forward(
+            &self.meta,
+            &self.prefill,
+            &self.rope,
+            cache,
+            &prompt[last..],
+            &[last],
+            Visibility::Causal,
+            &[0],
+            false,
+        )?;
+        Ok(out.logits.expect("logit rows were requested").squeeze(0)?)
+    }
+
     fn option_ids(&self, options: &[String]) -> Result<Vec<Vec<u32>>, LmError> {
         if options.is_empty() {
             return Err(LmError::InvalidRequest("the option list is empty".into()));
@@ -457,20 +476,7 @@ impl LanguageModel for EmbeddedModel {
         let prompt = self.prompt_ids(&request.prompt)?;
         let decode = self.decode_weights()?;
         let mut cache = self.lock_cache();
-        self.prefill_all_but_last(&mut cache, &prompt)?;
-        let last = prompt.len() - 1;
-        let out = forward(
-            &self.meta,
-            &self.prefill,
-            &self.rope,
-            &mut cache,
-            &prompt[last..],
-            &[last],
-            Visibility::Causal,
-            &[0],
-            false,
-        )?;
-        let mut logits: Vec<f32> = out.logits.expect("requested").squeeze(0)?.to_vec1()?;
+        let mut logits: Vec<f32> = self.next_token_logits(&mut cache, &prompt)?.to_vec1()?;
         let mut rng = ChaCha8Rng::seed_from_u64(request.sampling.seed);
         let mut generated: Vec<u32> = Vec::new();
         let mut finish = FinishReason::Length;
@@ -628,20 +634,8 @@ impl LanguageModel for EmbeddedModel {
         }
         let prompt = self.prompt_ids(prompt)?;
         let mut cache = self.lock_cache();
-        self.prefill_all_but_last(&mut cache, &prompt)?;
-        let last = prompt.len() - 1;
-        let out = forward(
-            &self.meta,
-            &self.prefill,
-            &self.rope,
-            &mut cache,
-            &prompt[last..],
-            &[last],
-            Visibility::Causal,
-            &[0],
-            false,
-        )?;
-        let lsm = log_softmax_rows(&out.logits.expect("requested"))?;
+        let logits = self.next_token_logits(&mut cache, &prompt)?.unsqueeze(0)?;
+        let lsm = log_softmax_rows(&logits)?;
         Ok(ids.iter().map(|&id| lsm[0][id as usize]).collect())
     }
 

@@ -108,7 +108,10 @@ pub fn import_global_values(path: &Path, limit: Option<usize>) -> Result<Importe
                 ));
             }
             let total: f64 = probabilities.iter().sum();
-            if !(total > 0.0) || probabilities.iter().any(|p| !p.is_finite() || *p < 0.0) {
+            if !total.is_finite()
+                || total <= 0.0
+                || probabilities.iter().any(|p| !p.is_finite() || *p < 0.0)
+            {
                 diagnostics.push(format!(
                     "{}: {id} ({country}) has no usable distribution; skipped",
                     path.display()
@@ -222,7 +225,10 @@ pub fn import_nytimes(dir: &Path, attributes: &[String], limit: Option<usize>) -
                     .map(|o| counts.get(o).and_then(Value::as_f64).unwrap_or(0.0))
                     .collect();
                 let total: f64 = values.iter().sum();
-                if !(total > 0.0) || values.iter().any(|v| !v.is_finite() || *v < 0.0) {
+                if !total.is_finite()
+                    || total <= 0.0
+                    || values.iter().any(|v| !v.is_finite() || *v < 0.0)
+                {
                     diagnostics.push(format!(
                         "{}: {title} ({group}) has no respondents; skipped",
                         path.display()
