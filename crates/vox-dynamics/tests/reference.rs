@@ -1,5 +1,5 @@
 //! Reference tests: each model against a closed-form or well-established result, with the
-//! numbers of `/work/shared/reference/dynamics/NOTES.md` (checked there by exact computation or
+//! numbers of `../shared/reference/dynamics/NOTES.md` (checked there by exact computation or
 //! simulation) and the sources named per test.
 
 use vox_dynamics::graph::{Graph, Topology};

@@ -3,7 +3,7 @@
 //! scoring (several options after one shared prompt, in a single pass) are all this one
 //! function with different masks.
 
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 
 use super::gguf::ModelMetadata;
 use super::weights::Weights;
@@ -49,11 +49,7 @@ impl KvCache {
 
     /// Length of the longest common prefix between the cached tokens and `tokens`.
     pub(crate) fn common_prefix(&self, tokens: &[u32]) -> usize {
-        self.tokens
-            .iter()
-            .zip(tokens)
-            .take_while(|(a, b)| a == b)
-            .count()
+        common_prefix(&self.tokens, tokens)
     }
 }
 
@@ -250,12 +246,7 @@ fn attention_mask(
     Ok(Some(Tensor::from_vec(mask, (n_new, n_total), device)?))
 }
 
-/// Natural-log softmax over the last dimension, as f64 rows.
-pub(crate) fn log_softmax_rows(logits: &Tensor) -> Result<Vec<Vec<f64>>, LmError> {
-    let lsm = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
-    let rows: Vec<Vec<f32>> = lsm.to_vec2()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| r.into_iter().map(f64::from).collect())
-        .collect())
+/// Length of the longest common prefix of two token sequences.
+pub(crate) fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }

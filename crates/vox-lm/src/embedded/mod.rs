@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 pub use gguf::ModelMetadata;
 pub use weights::WeightFormat;
 
-use forward::{forward, log_softmax_rows, KvCache, Rope, Visibility};
+use forward::{common_prefix, forward, KvCache, Rope, Visibility};
 use tokenizer::TextCodec;
 use weights::Weights;
 
@@ -214,102 +214,17 @@ impl EmbeddedModel {
     fn prefill_all_but_last(&self, cache: &mut KvCache, prompt: &[u32]) -> Result<(), LmError> {
         let keep = cache.common_prefix(prompt).min(prompt.len() - 1);
         cache.truncate(keep)?;
-        let mut start = keep;
-        let end = prompt.len() - 1;
-        while start < end {
-            let stop = (start + self.config.chunk_tokens).min(end);
-            let positions: Vec<usize> = (start..stop).collect();
-            forward(
-                &self.meta,
-                &self.prefill,
-                &self.rope,
-                cache,
-                &prompt[start..stop],
-                &positions,
-                Visibility::Causal,
-                &[],
-                false,
-            )?;
-            start = stop;
-        }
-        Ok(())
+        self.prefill_range(cache, prompt, keep, prompt.len() - 1)
     }
 
-    fn score_locked(
-        &self,
-        cache: &mut KvCache,
-        prompt: &[u32],
-        options: &[Vec<u32>],
-    ) -> Result<Vec<f64>, LmError> {
-        self.prefill_all_but_last(cache, prompt)?;
-        let last = prompt.len() - 1;
-        let total = prompt.len() + options.iter().map(Vec::len).max().unwrap_or(0);
-        if total > self.meta.context_length {
-            return Err(LmError::ContextOverflow {
-                n_tokens: total,
-                context_length: self.meta.context_length,
-            });
-        }
-        // New tokens: the last prompt token, then every option's tokens as a branch off it.
-        let mut tokens = vec![prompt[last]];
-        let mut positions = vec![last];
-        let mut parents: Vec<Option<usize>> = vec![None];
-        let mut logit_rows = vec![0usize];
-        let mut option_rows = Vec::with_capacity(options.len()); // rows predicting each token
-        for option in options {
-            let mut rows = vec![0usize];
-            let mut parent = 0usize;
-            for (k, &id) in option.iter().enumerate() {
-                let index = tokens.len();
-                tokens.push(id);
-                positions.push(prompt.len() + k);
-                parents.push(Some(parent));
-                parent = index;
-                if k + 1 < option.len() {
-                    rows.push(logit_rows.len());
-                    logit_rows.push(index);
-                }
-            }
-            option_rows.push(rows);
-        }
-        let out = forward(
-            &self.meta,
-            &self.prefill,
-            &self.rope,
-            cache,
-            &tokens,
-            &positions,
-            Visibility::Tree(&parents),
-            &logit_rows,
-            false,
-        )?;
-        cache.truncate(prompt.len())?;
-        let logits = out.logits.expect("logit rows were requested");
-        let lsm = log_softmax_rows(&logits)?;
-        Ok(options
-            .iter()
-            .zip(&option_rows)
-            .map(|(option, rows)| {
-                option
-                    .iter()
-                    .zip(rows)
-                    .map(|(&id, &row)| lsm[row][id as usize])
-                    .sum()
-            })
-            .collect())
-    }
-
-    /// Scores several items (sorted by prompt) in one forward pass: the cache holds the prefix
-    /// every prompt shares, the rest of the prompts form a trie of new tokens, and each item's
+    /// Scores items (sorted by prompt; one item is a group too) in one forward pass: the cache
+    /// holds the prefix every prompt shares, the rest of the prompts form a trie of new tokens, and each item's
     /// options branch off its last prompt token. The cache is left at the shared prefix.
     fn score_group_locked(
         &self,
         cache: &mut KvCache,
         group: &[(&[u32], &[Vec<u32>])],
     ) -> Result<Vec<Vec<f64>>, LmError> {
-        if let [(prompt, options)] = group {
-            return Ok(vec![self.score_locked(cache, prompt, options)?]);
-        }
         let base = group_base(group);
         let first = group[0].0;
         let keep = cache.common_prefix(first).min(base);
@@ -532,20 +447,8 @@ impl LanguageModel for EmbeddedModel {
         let prompt = self.prompt_ids(&request.prompt)?;
         let options = self.option_ids(&request.options)?;
         let mut cache = self.lock_cache();
-        let logprobs = self.score_locked(&mut cache, &prompt, &options)?;
-        Ok(OptionScores {
-            options: request
-                .options
-                .iter()
-                .zip(&options)
-                .zip(logprobs)
-                .map(|((text, ids), logprob)| OptionScore {
-                    text: text.clone(),
-                    logprob,
-                    n_tokens: ids.len(),
-                })
-                .collect(),
-        })
+        let mut scored = self.score_group_locked(&mut cache, &[(&prompt, &options)])?;
+        Ok(option_scores(&request.options, &options, scored.remove(0)))
     }
 
     fn score_batch(&self, requests: &[ScoreRequest]) -> Result<Vec<OptionScores>, LmError> {
@@ -588,19 +491,11 @@ impl LanguageModel for EmbeddedModel {
                 .score_group_locked(&mut cache, &group)
                 .map_err(|e| item_error(order[start], e))?;
             for (&index, logprobs) in order[start..end].iter().zip(scored) {
-                results[index] = Some(OptionScores {
-                    options: requests[index]
-                        .options
-                        .iter()
-                        .zip(&items[index].1)
-                        .zip(logprobs)
-                        .map(|((text, ids), logprob)| OptionScore {
-                            text: text.clone(),
-                            logprob,
-                            n_tokens: ids.len(),
-                        })
-                        .collect(),
-                });
+                results[index] = Some(option_scores(
+                    &requests[index].options,
+                    &items[index].1,
+                    logprobs,
+                ));
             }
             start = end;
         }
@@ -634,9 +529,12 @@ impl LanguageModel for EmbeddedModel {
         }
         let prompt = self.prompt_ids(prompt)?;
         let mut cache = self.lock_cache();
-        let logits = self.next_token_logits(&mut cache, &prompt)?.unsqueeze(0)?;
-        let lsm = log_softmax_rows(&logits)?;
-        Ok(ids.iter().map(|&id| lsm[0][id as usize]).collect())
+        let logits: Vec<f32> = self.next_token_logits(&mut cache, &prompt)?.to_vec1()?;
+        let log_norm = log_sum_exp(&logits);
+        Ok(ids
+            .iter()
+            .map(|&id| logits[id as usize] as f64 - log_norm)
+            .collect())
     }
 
     fn hidden_states(&self, prompt: &Prompt) -> Result<HiddenStates, LmError> {
@@ -700,8 +598,20 @@ fn group_nodes(group: &[(&[u32], &[Vec<u32>])]) -> usize {
     nodes
 }
 
-fn common_prefix(a: &[u32], b: &[u32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+/// Pairs each option's text and token count with its log-probability.
+fn option_scores(texts: &[String], ids: &[Vec<u32>], logprobs: Vec<f64>) -> OptionScores {
+    OptionScores {
+        options: texts
+            .iter()
+            .zip(ids)
+            .zip(logprobs)
+            .map(|((text, ids), logprob)| OptionScore {
+                text: text.clone(),
+                logprob,
+                n_tokens: ids.len(),
+            })
+            .collect(),
+    }
 }
 
 fn log_sum_exp(row: &[f32]) -> f64 {
