@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use vox_core::{Question, Survey};
+use vox_core::Question;
 
 use super::Imported;
 use crate::error::{Result, SurveyError};
@@ -209,13 +209,7 @@ pub fn import_globalopinionqa(path: &Path, config: &GlobalOpinionConfig) -> Resu
         }
         questions.push(question);
     }
-    let survey =
-        Survey::new(questions).map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
-    Ok(Imported {
-        survey,
-        human,
-        diagnostics,
-    })
+    Imported::new(path, "-", questions, human, diagnostics)
 }
 
 #[cfg(test)]

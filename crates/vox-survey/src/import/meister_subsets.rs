@@ -18,7 +18,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use vox_core::{Question, Survey};
+use vox_core::Question;
 
 use super::globalopinionqa::question_id;
 use super::{pylit, Imported};
@@ -275,13 +275,7 @@ fn finish(
         questions.push(question);
         human.extend(records);
     }
-    let survey =
-        Survey::new(questions).map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
-    Ok(Imported {
-        survey,
-        human,
-        diagnostics,
-    })
+    Imported::new(path, "-", questions, human, diagnostics)
 }
 
 #[cfg(test)]

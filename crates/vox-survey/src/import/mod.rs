@@ -9,8 +9,11 @@ pub mod opinionqa;
 pub mod pylit;
 pub mod rows;
 
-use vox_core::Survey;
+use std::path::Path;
 
+use vox_core::{Question, Survey};
+
+use crate::error::{Result, SurveyError};
 use crate::records::DistributionRecord;
 
 /// A survey with its human reference distributions.
@@ -22,4 +25,24 @@ pub struct Imported {
     pub human: Vec<DistributionRecord>,
     /// Everything skipped or not matched, one readable line each.
     pub diagnostics: Vec<String>,
+}
+
+impl Imported {
+    /// Validates `questions` as a survey (unique ids, enough options, ...); a failure is reported
+    /// against `path` and `field`, the source the questions came from.
+    pub fn new(
+        path: &Path,
+        field: &str,
+        questions: Vec<Question>,
+        human: Vec<DistributionRecord>,
+        diagnostics: Vec<String>,
+    ) -> Result<Self> {
+        let survey = Survey::new(questions)
+            .map_err(|e| SurveyError::invalid(path, 0, field, e.to_string()))?;
+        Ok(Imported {
+            survey,
+            human,
+            diagnostics,
+        })
+    }
 }

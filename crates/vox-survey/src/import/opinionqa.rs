@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde_json::Value;
-use vox_core::{Question, Survey};
+use vox_core::Question;
 
 use super::{pylit, Imported};
 use crate::error::{Result, SurveyError};
@@ -307,13 +307,7 @@ pub fn import_opinionqa(wave_dir: &Path, config: &OpinionQaConfig) -> Result<Imp
             }
         }
     }
-    let survey = Survey::new(questions)
-        .map_err(|e| SurveyError::invalid(&info_path, 0, "references", e.to_string()))?;
-    Ok(Imported {
-        survey,
-        human,
-        diagnostics,
-    })
+    Imported::new(&info_path, "references", questions, human, diagnostics)
 }
 
 /// A question's row built from the counts files when info.csv lacks it: the text is

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use vox_core::{Question, Survey};
+use vox_core::Question;
 
 use super::Imported;
 use crate::error::{Result, SurveyError};
@@ -142,13 +142,7 @@ pub fn import_rows(path: &Path, config: &RowsConfig) -> Result<Imported> {
             });
         }
     }
-    let survey =
-        Survey::new(questions).map_err(|e| SurveyError::invalid(path, 0, "-", e.to_string()))?;
-    Ok(Imported {
-        survey,
-        human,
-        diagnostics,
-    })
+    Imported::new(path, "-", questions, human, diagnostics)
 }
 
 /// Respondents as personas (one per row, attributes from `attribute_columns`) with their actual
