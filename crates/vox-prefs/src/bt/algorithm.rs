@@ -158,10 +158,20 @@ fn evaluate(
 ) -> f64 {
     let n = table.n_items;
     let mut ll = -l2 * theta.iter().map(|t| t * t).sum::<f64>();
+    // Half and dropped ties reduce each pair to a logistic term (ties split into the wins).
+    let tie_share = match model {
+        TieModel::Half => Some(0.5),
+        TieModel::Drop => Some(0.0),
+        TieModel::Davidson | TieModel::RaoKupper => None,
+    };
     match grad_hess {
         None => {
             for (p, &w) in table.pairs.iter().zip(weights) {
                 let d = theta[p.i as usize] - theta[p.j as usize];
+                if let Some(h) = tie_share {
+                    ll += w * logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties)[0];
+                    continue;
+                }
                 for (cell, count) in cells(p) {
                     if count > 0.0 {
                         ll += w * count * cell_derivatives(model, d, eta, cell)[0];
@@ -177,11 +187,16 @@ fn evaluate(
                 let (i, j) = (p.i as usize, p.j as usize);
                 let d = theta[i] - theta[j];
                 let mut acc = [0.0; 6];
-                for (cell, count) in cells(p) {
-                    if count > 0.0 {
-                        let c = cell_derivatives(model, d, eta, cell);
-                        for k in 0..6 {
-                            acc[k] += w * count * c[k];
+                if let Some(h) = tie_share {
+                    let c = logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties);
+                    acc = [w * c[0], w * c[1], 0.0, w * c[2], 0.0, 0.0];
+                } else {
+                    for (cell, count) in cells(p) {
+                        if count > 0.0 {
+                            let c = cell_derivatives(model, d, eta, cell);
+                            for k in 0..6 {
+                                acc[k] += w * count * c[k];
+                            }
                         }
                     }
                 }
@@ -210,6 +225,31 @@ fn evaluate(
         }
     }
     ll
+}
+
+/// `[log-likelihood, ∂/∂d, ∂²/∂d²]` of a pair under the logistic model with `a` wins for `i` and
+/// `b` for `j` (ties already split into them), `d = θᵢ − θⱼ`. One `exp` and one `ln_1p` per pair:
+/// with `e = exp(−|d|)`, `softplus(∓d)` share `ln(1 + e)` and `σ(d)` is `1/(1+e)` or `e/(1+e)`.
+/// Equal to summing [`cell_derivatives`] over the pair's cells (the bootstrap's hot loop).
+fn logistic_pair(d: f64, a: f64, b: f64) -> [f64; 3] {
+    let e = (-d.abs()).exp();
+    let log1p = e.ln_1p();
+    let (sp_neg, sp_pos) = if d >= 0.0 {
+        (log1p, d + log1p)
+    } else {
+        (log1p - d, log1p)
+    };
+    let p = if d >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    let total = a + b;
+    [
+        -a * sp_neg - b * sp_pos,
+        a - total * p,
+        -total * p * (1.0 - p),
+    ]
 }
 
 /// Fails when the unpenalised MLE cannot exist.
@@ -313,21 +353,22 @@ fn newton(
         .max(1.0);
     let mut grad = vec![0.0; m];
     let mut neg_hess = vec![0.0; m * m];
-    let mut objective = f64::NAN;
+    let mut cand_grad = vec![0.0; m];
+    let mut cand_hess = vec![0.0; m * m];
+    let mut objective = evaluate(
+        model,
+        l2,
+        table,
+        weights,
+        &theta,
+        eta,
+        Some((&mut grad, &mut neg_hess)),
+    );
     let mut termination = Termination::MaxIterations;
     let mut converged = false;
     let mut iterations = 0;
     while iterations < params.max_iterations() {
         iterations += 1;
-        objective = evaluate(
-            model,
-            l2,
-            table,
-            weights,
-            &theta,
-            eta,
-            Some((&mut grad, &mut neg_hess)),
-        );
         let grad_max = grad.iter().fold(0.0f64, |acc, g| acc.max(g.abs()));
         if grad_max <= 1e-13 * total_weight {
             converged = true;
@@ -361,7 +402,9 @@ fn newton(
         };
         let mut step = grad.clone();
         chol.solve_in_place(&mut step);
-        // Backtracking line search on the penalised log-likelihood.
+        // Backtracking line search on the penalised log-likelihood. Each candidate's gradient and
+        // Hessian come from the same pass as its objective, so an accepted step (almost always
+        // the full one) needs no second evaluation.
         let mut scale = 1.0;
         let mut candidate = theta.clone();
         let accepted = loop {
@@ -369,7 +412,15 @@ fn newton(
                 candidate[i] = theta[i] + scale * step[i];
             }
             let cand_eta = if with_eta { eta + scale * step[n] } else { eta };
-            let value = evaluate(model, l2, table, weights, &candidate, cand_eta, None);
+            let value = evaluate(
+                model,
+                l2,
+                table,
+                weights,
+                &candidate,
+                cand_eta,
+                Some((&mut cand_grad, &mut cand_hess)),
+            );
             if value.is_finite() && value >= objective - 1e-12 * objective.abs() {
                 break Some((cand_eta, value));
             }
@@ -387,6 +438,8 @@ fn newton(
             .iter()
             .fold(0.0f64, |acc, s| acc.max((scale * s).abs()));
         std::mem::swap(&mut theta, &mut candidate);
+        std::mem::swap(&mut grad, &mut cand_grad);
+        std::mem::swap(&mut neg_hess, &mut cand_hess);
         eta = new_eta;
         objective = value;
         if step_max < params.tolerance() {
@@ -515,6 +568,36 @@ mod tests {
                             "{model:?} {cell:?} ({d},{eta}) {name}: {got} vs {want}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// The logistic fast path equals the per-cell sum it replaces, for half and dropped ties.
+    #[test]
+    fn logistic_pair_matches_cells() {
+        for (model, share) in [(TieModel::Half, 0.5), (TieModel::Drop, 0.0)] {
+            for d in [-40.0, -2.5, -0.1, 0.0, 0.7, 3.0, 35.0] {
+                let p = PairCount {
+                    i: 0,
+                    j: 1,
+                    wins_i: 7.0,
+                    wins_j: 3.0,
+                    ties: 4.0,
+                };
+                let mut want = [0.0; 6];
+                for (cell, count) in cells(&p) {
+                    let c = cell_derivatives(model, d, 0.0, cell);
+                    for k in 0..6 {
+                        want[k] += count * c[k];
+                    }
+                }
+                let got = logistic_pair(d, p.wins_i + share * p.ties, p.wins_j + share * p.ties);
+                for (g, w) in got.iter().zip([want[0], want[1], want[3]]) {
+                    assert!(
+                        (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                        "{model:?} d={d}: {g} vs {w}"
+                    );
                 }
             }
         }
