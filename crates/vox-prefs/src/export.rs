@@ -1,5 +1,6 @@
-//! Export to TRL preference datasets (`prompt, chosen, rejected`), standard or conversational,
-//! with a tie policy, de-duplication and prompt-grouped seeded train/test splits.
+//! Export to TRL preference datasets (`prompt, chosen, rejected`, optionally `margin`), standard
+//! or conversational, with a tie policy, de-duplication and prompt-grouped seeded train/test
+//! splits.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -16,9 +17,29 @@ pub enum TrlFormat {
     Conversational,
 }
 
+/// What to do with ties (and `both_bad`), which have no chosen response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TiePolicy {
+    /// Skip them and count them. Default.
+    #[default]
+    Drop,
+    /// Write both orders (A over B and B over A), each with margin 0: a reward model then learns
+    /// nothing from the pair's direction, only that neither answer dominates.
+    Both,
+    /// Fail on the first tie, naming its line.
+    Error,
+}
+
 /// Export options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportConfig {
+    /// Tie policy. Default drop.
+    pub ties: TiePolicy,
+    /// Name of a numeric covariate column giving the strength of A's preference over B (signed:
+    /// positive favours A). When set, every row gets TRL's `margin` column, oriented as chosen
+    /// over rejected (so a B win with value −2 has margin 2). Ties written under
+    /// [`TiePolicy::Both`] get margin 0.
+    pub margin: Option<String>,
     /// Output format. Default standard.
     pub format: TrlFormat,
     /// Fraction of prompts (not rows) sent to the test split, in `[0, 1)`. Default 0.
@@ -32,6 +53,8 @@ pub struct ExportConfig {
 impl Default for ExportConfig {
     fn default() -> Self {
         ExportConfig {
+            ties: TiePolicy::Drop,
+            margin: None,
             format: TrlFormat::Standard,
             test_fraction: 0.0,
             seed: 0,
@@ -47,8 +70,10 @@ pub struct ExportSummary {
     pub n_train: usize,
     /// Rows written to the test split.
     pub n_test: usize,
-    /// Ties (and both_bad) dropped: TRL pairs need a winner.
+    /// Ties (and both_bad) dropped under [`TiePolicy::Drop`].
     pub n_ties_dropped: usize,
+    /// Ties written in both orders under [`TiePolicy::Both`] (two rows each).
+    pub n_ties_both: usize,
     /// Duplicate rows dropped.
     pub n_duplicates: usize,
 }
@@ -68,6 +93,20 @@ pub enum ExportError {
     /// Parquet output failed.
     #[error("parquet output: {0}")]
     Parquet(String),
+    /// A tie under [`TiePolicy::Error`].
+    #[error("line {line}: the vote is a tie (or both_bad), which has no chosen response; choose a tie policy (drop or both)")]
+    Tie {
+        /// Line (or row) of the vote in its file.
+        line: u64,
+    },
+    /// The margin column is not among the loaded covariates.
+    #[error("margin column {name:?} was not loaded; available numeric columns: {available:?}")]
+    UnknownMarginColumn {
+        /// The requested column.
+        name: String,
+        /// The covariate columns that were loaded.
+        available: Vec<String>,
+    },
 }
 
 /// 64-bit FNV-1a of the prompt mixed with the seed, finished with splitmix64: a stable,
@@ -88,8 +127,9 @@ fn split_hash(prompt: &str, seed: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Writes JSONL rows `{"prompt", "chosen", "rejected"}` to `train` and `test`. Ties are dropped
-/// (counted); a prompt goes wholly to one split, chosen by a seeded hash of its text.
+/// Writes JSONL rows `{"prompt", "chosen", "rejected"[, "margin"]}` to `train` and `test`, in
+/// file order. Ties follow [`ExportConfig::ties`]; a prompt goes wholly to one split, chosen by a
+/// seeded hash of its text.
 pub fn export_trl(
     votes: &VoteSet,
     config: &ExportConfig,
@@ -102,39 +142,71 @@ pub fn export_trl(
     if !(0.0..1.0).contains(&config.test_fraction) {
         return Err(ExportError::BadFraction(config.test_fraction));
     }
+    let n_cov = votes.covariate_names.len();
+    let margin_col = match &config.margin {
+        None => None,
+        Some(name) => Some(
+            votes
+                .covariate_names
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| ExportError::UnknownMarginColumn {
+                    name: name.clone(),
+                    available: votes.covariate_names.clone(),
+                })?,
+        ),
+    };
     let mut seen: HashSet<(String, String, String)> = HashSet::new();
     let mut summary = ExportSummary::default();
-    for (v, t) in votes.votes.iter().zip(&votes.texts) {
-        let (chosen, rejected) = match v.outcome {
-            Outcome::AWins => (&t.response_a, &t.response_b),
-            Outcome::BWins => (&t.response_b, &t.response_a),
-            Outcome::Tie | Outcome::BothBad => {
-                summary.n_ties_dropped += 1;
-                continue;
-            }
-        };
-        if config.dedupe && !seen.insert((t.prompt.clone(), chosen.clone(), rejected.clone())) {
-            summary.n_duplicates += 1;
-            continue;
-        }
-        let row = match config.format {
-            TrlFormat::Standard => serde_json::json!({
-                "prompt": t.prompt, "chosen": chosen, "rejected": rejected,
-            }),
-            TrlFormat::Conversational => serde_json::json!({
-                "prompt": [{"role": "user", "content": t.prompt}],
-                "chosen": [{"role": "assistant", "content": chosen}],
-                "rejected": [{"role": "assistant", "content": rejected}],
-            }),
+    for (k, (v, t)) in votes.votes.iter().zip(&votes.texts).enumerate() {
+        let value = margin_col.map(|c| votes.covariates[k * n_cov + c]);
+        // (chosen, rejected, margin) rows for this vote.
+        let rows: Vec<(&String, &String, Option<f64>)> = match v.outcome {
+            Outcome::AWins => vec![(&t.response_a, &t.response_b, value)],
+            Outcome::BWins => vec![(&t.response_b, &t.response_a, value.map(|m| -m))],
+            Outcome::Tie | Outcome::BothBad => match config.ties {
+                TiePolicy::Drop => {
+                    summary.n_ties_dropped += 1;
+                    continue;
+                }
+                TiePolicy::Error => return Err(ExportError::Tie { line: v.line }),
+                TiePolicy::Both => {
+                    summary.n_ties_both += 1;
+                    let zero = value.map(|_| 0.0);
+                    vec![
+                        (&t.response_a, &t.response_b, zero),
+                        (&t.response_b, &t.response_a, zero),
+                    ]
+                }
+            },
         };
         let to_test = split_hash(&t.prompt, config.seed) < config.test_fraction;
-        let out: &mut dyn Write = if to_test { test } else { train };
-        serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::from)?;
-        out.write_all(b"\n")?;
-        if to_test {
-            summary.n_test += 1;
-        } else {
-            summary.n_train += 1;
+        for (chosen, rejected, margin) in rows {
+            if config.dedupe && !seen.insert((t.prompt.clone(), chosen.clone(), rejected.clone())) {
+                summary.n_duplicates += 1;
+                continue;
+            }
+            let mut row = match config.format {
+                TrlFormat::Standard => serde_json::json!({
+                    "prompt": t.prompt, "chosen": chosen, "rejected": rejected,
+                }),
+                TrlFormat::Conversational => serde_json::json!({
+                    "prompt": [{"role": "user", "content": t.prompt}],
+                    "chosen": [{"role": "assistant", "content": chosen}],
+                    "rejected": [{"role": "assistant", "content": rejected}],
+                }),
+            };
+            if let Some(m) = margin {
+                row["margin"] = serde_json::json!(m);
+            }
+            let out: &mut dyn Write = if to_test { test } else { train };
+            serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            if to_test {
+                summary.n_test += 1;
+            } else {
+                summary.n_train += 1;
+            }
         }
     }
     Ok(summary)
@@ -156,9 +228,10 @@ pub fn export_trl_parquet(
     }
     let (mut train_buf, mut test_buf) = (Vec::new(), Vec::new());
     let summary = export_trl(votes, config, &mut train_buf, &mut test_buf)?;
-    write_parquet(&train_buf, train)?;
+    let with_margin = config.margin.is_some();
+    write_parquet(&train_buf, train, with_margin)?;
     match test {
-        Some(path) => write_parquet(&test_buf, path)?,
+        Some(path) => write_parquet(&test_buf, path, with_margin)?,
         None if summary.n_test > 0 => {
             return Err(ExportError::Parquet(
                 "a test split needs a test path".into(),
@@ -169,28 +242,38 @@ pub fn export_trl_parquet(
     Ok(summary)
 }
 
-/// Converts JSONL rows produced by [`export_trl`] into a Parquet file.
-fn write_parquet(jsonl: &[u8], path: &std::path::Path) -> Result<(), ExportError> {
-    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+/// Converts JSONL rows produced by [`export_trl`] into a Parquet file: string columns `prompt`,
+/// `chosen`, `rejected`, plus a float64 `margin` column when the rows carry one.
+fn write_parquet(
+    jsonl: &[u8],
+    path: &std::path::Path,
+    with_margin: bool,
+) -> Result<(), ExportError> {
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
     use std::sync::Arc;
     let mut columns: [Vec<String>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut margins: Vec<f64> = Vec::new();
     for line in String::from_utf8_lossy(jsonl).lines() {
         let row: serde_json::Value =
             serde_json::from_str(line).map_err(|e| ExportError::Parquet(e.to_string()))?;
         for (slot, key) in ["prompt", "chosen", "rejected"].iter().enumerate() {
             columns[slot].push(row[key].as_str().unwrap_or_default().to_owned());
         }
+        if with_margin {
+            margins.push(row["margin"].as_f64().unwrap_or(f64::NAN));
+        }
     }
     let [prompt, chosen, rejected] = columns;
-    let batch = RecordBatch::try_from_iter([
-        ("prompt", Arc::new(StringArray::from(prompt)) as ArrayRef),
-        ("chosen", Arc::new(StringArray::from(chosen)) as ArrayRef),
-        (
-            "rejected",
-            Arc::new(StringArray::from(rejected)) as ArrayRef,
-        ),
-    ])
-    .map_err(|e| ExportError::Parquet(e.to_string()))?;
+    let mut fields: Vec<(&str, ArrayRef)> = vec![
+        ("prompt", Arc::new(StringArray::from(prompt))),
+        ("chosen", Arc::new(StringArray::from(chosen))),
+        ("rejected", Arc::new(StringArray::from(rejected))),
+    ];
+    if with_margin {
+        fields.push(("margin", Arc::new(Float64Array::from(margins))));
+    }
+    let batch =
+        RecordBatch::try_from_iter(fields).map_err(|e| ExportError::Parquet(e.to_string()))?;
     let file = std::fs::File::create(path)?;
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
         .map_err(|e| ExportError::Parquet(e.to_string()))?;
@@ -269,5 +352,81 @@ mod tests {
         let (back, _) =
             crate::votes::load_votes(&train_pq, &LoadConfig::preset(Preset::Trl)).unwrap();
         assert_eq!(back.votes.len(), s.n_train);
+    }
+
+    #[test]
+    fn tie_policies_and_margins() {
+        // A wins by 2, B wins with A's strength −3 (so margin 3), a tie.
+        let text = "model_a,model_b,winner,prompt,ra,rb,strength\n\
+                    m1,m2,model_a,p1,a1,b1,2\n\
+                    m1,m2,model_b,p2,a2,b2,-3\n\
+                    m1,m2,tie,p3,a3,b3,0.5\n";
+        let mut config = LoadConfig::preset(Preset::Arena);
+        config.layout.prompt = Some("prompt".into());
+        config.layout.texts = Some(("prompt".into(), "ra".into(), "rb".into()));
+        config.layout.covariates = vec!["strength".into()];
+        let (votes, _) =
+            load_votes_from_reader(text.as_bytes(), "t.csv".as_ref(), VoteFormat::Csv, &config)
+                .unwrap();
+        let rows = |cfg: &ExportConfig| -> Result<Vec<serde_json::Value>, ExportError> {
+            let mut train = Vec::new();
+            export_trl(&votes, cfg, &mut train, &mut std::io::sink())?;
+            Ok(String::from_utf8(train)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect())
+        };
+        let mut cfg = ExportConfig {
+            margin: Some("strength".into()),
+            ..ExportConfig::default()
+        };
+        let dropped = rows(&cfg).unwrap();
+        assert_eq!(dropped.len(), 2);
+        assert_eq!(dropped[0]["chosen"], "a1");
+        assert_eq!(dropped[0]["margin"], 2.0);
+        assert_eq!(dropped[1]["chosen"], "b2");
+        assert_eq!(dropped[1]["margin"], 3.0);
+        cfg.ties = TiePolicy::Both;
+        let both = rows(&cfg).unwrap();
+        assert_eq!(both.len(), 4);
+        assert_eq!(
+            (&both[2]["chosen"], &both[2]["margin"]),
+            (&"a3".into(), &0.0.into())
+        );
+        assert_eq!(both[3]["chosen"], "b3");
+        cfg.ties = TiePolicy::Error;
+        let err = rows(&cfg).unwrap_err().to_string();
+        assert!(err.contains("line 4") && err.contains("tie"), "{err}");
+        cfg.margin = Some("nope".into());
+        cfg.ties = TiePolicy::Drop;
+        let err = rows(&cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("\"nope\"") && err.contains("strength"),
+            "{err}"
+        );
+        // Without a margin the rows have no margin key.
+        assert!(rows(&ExportConfig::default()).unwrap()[0]
+            .get("margin")
+            .is_none());
+        // Parquet keeps the margin column.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let cfg = ExportConfig {
+            margin: Some("strength".into()),
+            ..ExportConfig::default()
+        };
+        export_trl_parquet(&votes, &cfg, &path, None).unwrap();
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap())
+                .unwrap();
+        use parquet::file::reader::FileReader;
+        let schema = reader.metadata().file_metadata().schema_descr();
+        let names: Vec<_> = schema
+            .columns()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        assert_eq!(names, ["prompt", "chosen", "rejected", "margin"]);
     }
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use vox_prefs::export::{export_trl, ExportConfig, TrlFormat};
+use vox_prefs::export::{export_trl, ExportConfig, TiePolicy, TrlFormat};
 use vox_prefs::{
     annotators, baselines, judges, leaderboard, BadRowPolicy, BothBadPolicy, BradleyTerry,
     EloParams, LeaderboardRow, LoadConfig, PairTable, Preset, RatingScale, TieModel, VoteFormat,
@@ -85,6 +85,10 @@ struct VotesInput {
     /// Numeric covariate columns (repeatable).
     #[arg(long = "covariate")]
     covariates: Vec<String>,
+    /// Text columns for export, as PROMPT,RESPONSE_A,RESPONSE_B (the trl preset sets
+    /// prompt,chosen,rejected).
+    #[arg(long, value_name = "PROMPT,A,B")]
+    texts: Option<String>,
 }
 
 impl VotesInput {
@@ -113,6 +117,13 @@ impl VotesInput {
             layout.prompt = optional(c);
         }
         layout.covariates = self.covariates.clone();
+        if let Some(t) = &self.texts {
+            let parts: Vec<&str> = t.split(',').collect();
+            let [p, a, b] = parts[..] else {
+                bail!("--texts {t:?}: expected three column names, PROMPT,RESPONSE_A,RESPONSE_B");
+            };
+            layout.texts = Some((p.to_owned(), a.to_owned(), b.to_owned()));
+        }
         config.format = self.format.map(|f| match f {
             FormatArg::Csv => VoteFormat::Csv,
             FormatArg::Tsv => VoteFormat::Tsv,
@@ -213,7 +224,7 @@ struct RateArgs {
     /// Bootstrap rounds.
     #[arg(long, default_value_t = 1000)]
     rounds: usize,
-    /// Bootstrap seed.
+    /// Seed of the bootstrap and of the annotator clusters.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// CI coverage.
@@ -242,10 +253,15 @@ struct RateArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Also write an HTML report (leaderboard with CI whiskers, win-probability heatmap, and the
-    /// annotator table when the votes name annotators). Bradley-Terry only.
+    /// Also write an HTML report (leaderboard with CI whiskers, win-probability heatmap, and,
+    /// when the votes name annotators, the annotator table and annotator clusters). Bradley-Terry
+    /// only.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Number of annotator clusters (Bradley-Terry prototypes fitted by EM) in the HTML report;
+    /// 0 leaves them out. Seeded by --seed.
+    #[arg(long, value_name = "K", default_value_t = 2)]
+    clusters: usize,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +319,20 @@ struct ExportArgs {
     /// Keep duplicate rows.
     #[arg(long)]
     keep_duplicates: bool,
+    /// Ties and both_bad: drop (counted), both (write both orders with margin 0), or error.
+    #[arg(long, value_enum, default_value = "drop")]
+    ties: ExportTiesArg,
+    /// Numeric column with the strength of A's preference over B (positive favours A): adds
+    /// TRL's `margin` column, oriented chosen over rejected.
+    #[arg(long)]
+    margin: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportTiesArg {
+    Drop,
+    Both,
+    Error,
 }
 
 /// Runs `vox prefs`.
@@ -412,12 +442,27 @@ fn rate(args: RateArgs) -> anyhow::Result<ExitCode> {
                         &BradleyTerry::params().l2(0.1).check()?,
                     )?)
                 };
+                let clusters = if votes.annotators.is_empty() || args.clusters == 0 {
+                    None
+                } else {
+                    let params = vox_prefs::mixture::MixtureParams {
+                        k: args.clusters,
+                        seed: args.seed,
+                        ..Default::default()
+                    };
+                    Some(
+                        params
+                            .fit(&votes)
+                            .context("fitting the annotator clusters")?,
+                    )
+                };
                 let page = vox_prefs::report::html(
                     &format!("vox prefs: {}", args.input.votes.display()),
                     &rows,
                     fit.items(),
                     &fit.win_probability_matrix(),
                     annotator_report.as_ref(),
+                    clusters.as_ref(),
                 );
                 std::fs::write(path, page)
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -537,6 +582,7 @@ fn agree(args: AgreeArgs) -> anyhow::Result<ExitCode> {
         annotator: Some("-".into()),
         prompt: args.first.prompt.clone(),
         covariates: Vec::new(),
+        texts: None,
     };
     let second = second_input.load()?;
     let report = judges::agreement(&first, &second);
@@ -661,9 +707,20 @@ fn annotators_cmd(args: AnnotatorsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+fn export(mut args: ExportArgs) -> anyhow::Result<ExitCode> {
+    if let Some(m) = &args.margin {
+        if !args.input.covariates.contains(m) {
+            args.input.covariates.push(m.clone());
+        }
+    }
     let votes = args.input.load()?;
     let config = ExportConfig {
+        ties: match args.ties {
+            ExportTiesArg::Drop => TiePolicy::Drop,
+            ExportTiesArg::Both => TiePolicy::Both,
+            ExportTiesArg::Error => TiePolicy::Error,
+        },
+        margin: args.margin.clone(),
         format: if args.conversational {
             TrlFormat::Conversational
         } else {
