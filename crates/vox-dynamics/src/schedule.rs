@@ -90,6 +90,21 @@ pub trait UpdateRule: Sync {
         None
     }
 
+    /// A whole asynchronous sweep under `scheduler` done by a specialised kernel, when the rule
+    /// has one for that scheduler and topology (for example Deffuant and the voter model on the
+    /// complete graph, where the per-update calls through the generic loop cost more than the
+    /// update itself). The kernel must make exactly the random draws of the generic loop, in
+    /// the same order, and leave exactly the same state and outcome, so that a run does not
+    /// depend on whether the kernel exists. Returns `None` to fall back to `propose` + `apply`
+    /// per update.
+    fn asynchronous_kernel(
+        &mut self,
+        _scheduler: Scheduler,
+        _rng: &mut SimRng,
+    ) -> Option<SweepOutcome> {
+        None
+    }
+
     /// Called before each sweep with the 0-based index of the sweep about to run; time-stamped
     /// interventions hook in here. Default: nothing.
     fn before_sweep(&mut self, _sweep: u64, _rng: &mut SimRng) {}
@@ -177,6 +192,9 @@ impl Scheduler {
                 outcome.absorbed = rule.absorbed();
             }
             Scheduler::RandomSequential | Scheduler::ShuffledSweep | Scheduler::Pairwise => {
+                if let Some(kernel_outcome) = rule.asynchronous_kernel(self, rng) {
+                    return kernel_outcome;
+                }
                 let order: Option<Vec<usize>> = (self == Scheduler::ShuffledSweep).then(|| {
                     let mut order: Vec<usize> = (0..n).collect();
                     order.shuffle(rng);

@@ -174,6 +174,39 @@ impl Graph {
     }
 }
 
+/// A uniformly random ordered pair `(listener, speaker)` of distinct agents among `n >= 2`:
+/// the listener uniform on `0..n`, the speaker uniform on the other `n − 1`. These are exactly
+/// the draws of [`Topology::random_arc`] (and of a random-sequential pick followed by
+/// [`Topology::random_neighbor`]) on the complete graph, so the models' complete-graph kernels
+/// call this and stay draw-for-draw identical to the generic scheduler loop.
+#[inline]
+pub(crate) fn complete_graph_arc<R: Rng + ?Sized>(n: usize, rng: &mut R) -> (usize, usize) {
+    let listener = uniform_below(n, rng);
+    // Draw from the n − 1 others and skip over the listener.
+    let other = uniform_below(n - 1, rng);
+    (listener, other + usize::from(other >= listener))
+}
+
+/// A uniform draw on `0..bound` (`bound >= 1`): the same value, from the same draws, as
+/// `rng.random_range(0..bound)` in rand 0.9, whose out-of-line call cost more than a whole
+/// Deffuant or voter update. For bounds up to 2³² that is Canon's method: one 32-bit word
+/// times the bound, high half as the result, and a second word only when the low half
+/// lands within `bound` of 2³² (probability bound / 2³²). A unit test pins the equivalence.
+#[inline(always)]
+pub(crate) fn uniform_below<R: Rng + ?Sized>(bound: usize, rng: &mut R) -> usize {
+    let Ok(range) = u32::try_from(bound) else {
+        return rng.random_range(0..bound);
+    };
+    let product = u64::from(rng.next_u32()) * u64::from(range);
+    let (high, low) = ((product >> 32) as u32, product as u32);
+    if low > range.wrapping_neg() {
+        let correction = ((u64::from(rng.next_u32()) * u64::from(range)) >> 32) as u32;
+        (high + u32::from(low.checked_add(correction).is_none())) as usize
+    } else {
+        high as usize
+    }
+}
+
 /// Who interacts with whom: an explicit graph, or the complete graph kept implicit so that it
 /// costs no memory at any size.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,7 +237,7 @@ impl Topology {
                     return None;
                 }
                 // Draw from n - 1 others and skip over `agent`.
-                let other = rng.random_range(0..*n - 1);
+                let other = uniform_below(*n - 1, rng);
                 Some(if other >= agent { other + 1 } else { other })
             }
             Topology::Graph(graph) => {
@@ -222,14 +255,7 @@ impl Topology {
     /// there are no arcs. On the complete graph this is a uniform pair of distinct agents.
     pub fn random_arc<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(usize, usize)> {
         match self {
-            Topology::Complete { n } => {
-                if *n < 2 {
-                    return None;
-                }
-                let listener = rng.random_range(0..*n);
-                self.random_neighbor(listener, rng)
-                    .map(|speaker| (listener, speaker))
-            }
+            Topology::Complete { n } => (*n >= 2).then(|| complete_graph_arc(*n, rng)),
             Topology::Graph(graph) => {
                 if graph.n_arcs() == 0 {
                     None
@@ -262,6 +288,34 @@ mod tests {
         assert_eq!(graph.n_arcs(), 6);
         assert_eq!(graph.arc(0), (0, 1));
         assert_eq!(graph.arc(5), (3, 2));
+    }
+
+    #[test]
+    fn uniform_below_makes_exactly_rands_draws() {
+        use rand::SeedableRng;
+        let mut ours = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut rands = ours.clone();
+        // Small, odd, power-of-two and near-2³² bounds (the last take the second-word branch
+        // often enough to be exercised).
+        let bounds = [
+            1usize,
+            2,
+            3,
+            10,
+            1 << 20,
+            1_000_003,
+            (1 << 32) - 3,
+            u32::MAX as usize,
+        ];
+        for _ in 0..20_000 {
+            for &bound in &bounds {
+                assert_eq!(
+                    uniform_below(bound, &mut ours),
+                    rands.random_range(0..bound)
+                );
+            }
+        }
+        assert_eq!(ours, rands, "both consumed the same words");
     }
 
     #[test]

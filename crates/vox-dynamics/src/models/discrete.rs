@@ -4,10 +4,10 @@ use rand::Rng;
 
 use super::{count_states, place_fraction};
 use crate::error::{invalid, Result};
-use crate::graph::Topology;
+use crate::graph::{complete_graph_arc, Topology};
 use crate::record::StateView;
 use crate::rng::SimRng;
-use crate::schedule::{UpdateRequest, UpdateRule};
+use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
 
 /// Labels of the two opinions; state 0 is `A`.
 const AB: &[&str] = &["A", "B"];
@@ -136,6 +136,48 @@ impl UpdateRule for QVoter {
         self.counts[old as usize] -= 1;
         self.counts[state as usize] += 1;
         true
+    }
+    /// The voter model (q = 1, no flips) under random-sequential or pairwise sweeps on the
+    /// complete graph in one monomorphic loop: the same draws (agent, then a partner among the
+    /// others) as `propose` + `apply`, a branch-free copy, and the absorption check only where
+    /// the count of `A` hits 0 or N.
+    fn asynchronous_kernel(
+        &mut self,
+        scheduler: Scheduler,
+        rng: &mut SimRng,
+    ) -> Option<SweepOutcome> {
+        let Topology::Complete { n } = self.topology else {
+            return None;
+        };
+        if n < 2
+            || self.q != 1
+            || self.flip_probability != 0.0
+            || !matches!(scheduler, Scheduler::Pairwise | Scheduler::RandomSequential)
+        {
+            return None;
+        }
+        let states = &mut self.states[..n];
+        let mut count_a = self.counts[0] as i64;
+        let mut outcome = SweepOutcome::default();
+        for update in 0..n {
+            let (agent, partner) = complete_graph_arc(n, rng);
+            let (old, new) = (states[agent], states[partner]);
+            states[agent] = new;
+            // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
+            count_a += i64::from(old) - i64::from(new);
+            outcome.n_changed += u64::from(old != new);
+            if (count_a == 0 || count_a == n as i64) && old != new {
+                outcome.n_updates = update as u64 + 1;
+                outcome.absorbed = true;
+                break;
+            }
+        }
+        if !outcome.absorbed {
+            outcome.n_updates = n as u64;
+        }
+        self.counts[0] = count_a as u64;
+        self.counts[1] = n as u64 - count_a as u64;
+        Some(outcome)
     }
     fn absorbed(&self) -> bool {
         self.flip_probability == 0.0 && (self.counts[0] == 0 || self.counts[1] == 0)
