@@ -22,6 +22,10 @@ pub struct Simulation<R: UpdateRule> {
     time: f64,
     consensus_time: Option<f64>,
     last_outcome: SweepOutcome,
+    /// Whether the state is discrete, fixed at construction: asking the view every sweep would
+    /// cost a model whose view is built on demand ([`crate::models::HkComplete`]) an O(N)
+    /// allocation per sweep.
+    discrete: bool,
 }
 
 impl<R: UpdateRule> Simulation<R> {
@@ -50,7 +54,9 @@ impl<R: UpdateRule> Simulation<R> {
             time: 0.0,
             consensus_time: None,
             last_outcome: SweepOutcome::default(),
+            discrete: false,
         };
+        simulation.discrete = matches!(simulation.rule.view(), StateView::Discrete { .. });
         simulation.check_discrete_consensus();
         Ok(simulation)
     }
@@ -75,7 +81,7 @@ impl<R: UpdateRule> Simulation<R> {
     /// Discrete consensus is cheap (state counts), so it is checked after every sweep; an
     /// absorbed asynchronous sweep stops at the absorbing update, so the time is exact.
     fn check_discrete_consensus(&mut self) {
-        if self.consensus_time.is_none() {
+        if self.discrete && self.consensus_time.is_none() {
             if let StateView::Discrete { counts, .. } = self.rule.view() {
                 if counts.iter().filter(|&&c| c > 0).count() <= 1 {
                     self.consensus_time = Some(self.time);

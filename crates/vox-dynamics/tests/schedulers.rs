@@ -5,10 +5,10 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-use vox_dynamics::graph::{Graph, Topology};
+use vox_dynamics::graph::{erdos_renyi, Graph, Topology};
 use vox_dynamics::models::{
-    Deffuant, DeffuantParams, HegselmannKrause, HkComplete, HkParams, InitialOpinions, QVoter,
-    QVoterParams,
+    Compartmental, CompartmentalParams, Deffuant, DeffuantParams, HegselmannKrause, HkComplete,
+    HkParams, InitialOpinions, QVoter, QVoterParams,
 };
 use vox_dynamics::rng::SimRng;
 use vox_dynamics::{Scheduler, Simulation, StateView, SweepOutcome, UpdateRequest, UpdateRule};
@@ -265,4 +265,28 @@ fn voter_complete_graph_kernel_matches_the_generic_loop_including_absorption() {
         absorbed_runs >= 12,
         "only {absorbed_runs} runs were absorbed"
     );
+}
+
+#[test]
+fn sir_and_seir_synchronous_kernel_matches_the_generic_loop() {
+    let states = |rule: &Compartmental| rule.states().iter().map(|&s| u64::from(s)).collect();
+    for (sigma, topology) in [
+        (None, Topology::Graph(erdos_renyi(400, 0.03, 2).unwrap())),
+        (
+            Some(0.3),
+            Topology::Graph(erdos_renyi(400, 0.03, 2).unwrap()),
+        ),
+        (None, Topology::Complete { n: 300 }),
+    ] {
+        let make = || {
+            let params = CompartmentalParams {
+                beta: 0.05,
+                gamma: 0.1,
+                sigma,
+                initial_infected: 0.02,
+            };
+            Compartmental::new(params, topology.clone(), 6).unwrap()
+        };
+        assert_kernel_matches_generic(make, states, Scheduler::Synchronous, 8, 80);
+    }
 }

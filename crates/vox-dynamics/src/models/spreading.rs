@@ -71,6 +71,18 @@ pub struct Compartmental {
     counts: Vec<u64>,
     /// Next-state buffer reused across synchronous sweeps.
     scratch: Vec<u8>,
+    /// 1 − (1 − β)ᵏ for k = 0, 1, … up to the largest degree (at most
+    /// [`INFECTION_TABLE_LEN`] entries), computed by the same expression as any k beyond it,
+    /// so that a sweep calls `powf` once per degree rather than once per exposed agent.
+    infection_probability: Vec<f64>,
+}
+
+/// Largest number of precomputed infection probabilities (degrees above it call `powf`).
+const INFECTION_TABLE_LEN: usize = 4096;
+
+/// 1 − (1 − β)ᵏ: the probability that at least one of k infected neighbours transmits.
+fn infection_probability(beta: f64, k: u64) -> f64 {
+    1.0 - (1.0 - beta).powf(k as f64)
 }
 
 impl Compartmental {
@@ -93,7 +105,18 @@ impl Compartmental {
             states: Vec::new(),
             counts: Vec::new(),
             scratch: Vec::new(),
+            infection_probability: Vec::new(),
         };
+        let max_degree = match &model.topology {
+            Topology::Complete { n } => n.saturating_sub(1),
+            Topology::Graph(graph) => (0..graph.n_nodes())
+                .map(|i| graph.degree(i))
+                .max()
+                .unwrap_or(0),
+        };
+        model.infection_probability = (0..=max_degree.min(INFECTION_TABLE_LEN - 1) as u64)
+            .map(|k| infection_probability(params.beta, k))
+            .collect();
         let infected = model.infected();
         model.states = place_fraction(
             model.topology.n_agents(),
@@ -134,6 +157,55 @@ impl Compartmental {
     pub fn states(&self) -> &[u8] {
         &self.states
     }
+
+    /// 1 − (1 − β)ᵏ, from the table when k is in it.
+    #[inline]
+    fn infection_probability(&self, k: u64) -> f64 {
+        match self.infection_probability.get(k as usize) {
+            Some(&p) => p,
+            None => infection_probability(self.beta, k),
+        }
+    }
+
+    /// The next state of agent `i` (`propose` without the request): one uniform draw for a
+    /// susceptible agent with an infected neighbour, an exposed or an infected agent; none
+    /// otherwise.
+    #[inline]
+    fn next_state(&self, i: usize, partner: Option<usize>, rng: &mut SimRng) -> u8 {
+        let state = self.states[i];
+        let infected = self.infected();
+        if state == 0 {
+            let k = match (partner, &self.topology) {
+                (Some(j), _) => u64::from(self.states[j] == infected),
+                (None, Topology::Complete { .. }) => self.counts[infected as usize],
+                // A sum of 0/1 rather than a filtered count: no branch per neighbour.
+                (None, Topology::Graph(graph)) => graph
+                    .neighbors(i)
+                    .iter()
+                    .map(|&j| u64::from(self.states[j as usize] == infected))
+                    .sum(),
+            };
+            if k > 0 && rng.random::<f64>() < self.infection_probability(k) {
+                self.exposed().unwrap_or(infected)
+            } else {
+                0
+            }
+        } else if Some(state) == self.exposed() {
+            if rng.random::<f64>() < self.sigma.unwrap_or(1.0) {
+                infected
+            } else {
+                state
+            }
+        } else if state == infected {
+            if rng.random::<f64>() < self.gamma {
+                self.recovered()
+            } else {
+                state
+            }
+        } else {
+            state
+        }
+    }
 }
 
 impl UpdateRule for Compartmental {
@@ -155,34 +227,7 @@ impl UpdateRule for Compartmental {
     }
     fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> (usize, u8) {
         let i = request.agent_idx;
-        let state = self.states[i];
-        let infected = self.infected();
-        let next = if state == 0 {
-            let k = match request.partner {
-                Some(j) => u64::from(self.states[j] == infected),
-                None => neighbors_in(&self.topology, &self.states, &self.counts, i, infected),
-            };
-            if k > 0 && rng.random::<f64>() < 1.0 - (1.0 - self.beta).powf(k as f64) {
-                self.exposed().unwrap_or(infected)
-            } else {
-                0
-            }
-        } else if Some(state) == self.exposed() {
-            if rng.random::<f64>() < self.sigma.unwrap_or(1.0) {
-                infected
-            } else {
-                state
-            }
-        } else if state == infected {
-            if rng.random::<f64>() < self.gamma {
-                self.recovered()
-            } else {
-                state
-            }
-        } else {
-            state
-        };
-        (i, next)
+        (i, self.next_state(i, request.partner, rng))
     }
     fn apply(&mut self, (i, state): (usize, u8)) -> bool {
         let old = self.states[i];
@@ -200,16 +245,7 @@ impl UpdateRule for Compartmental {
         let n = self.states.len();
         let mut next = std::mem::take(&mut self.scratch);
         next.clear();
-        next.extend((0..n).map(|agent_idx| {
-            self.propose(
-                UpdateRequest {
-                    agent_idx,
-                    partner: None,
-                },
-                rng,
-            )
-            .1
-        }));
+        next.extend((0..n).map(|agent_idx| self.next_state(agent_idx, None, rng)));
         let mut changed = 0;
         for (i, &state) in next.iter().enumerate() {
             let old = self.states[i];
