@@ -37,6 +37,7 @@ mod linalg;
 pub mod mixture;
 pub mod pairs;
 pub mod report;
+mod sampling;
 pub mod scale;
 pub mod uncertainty;
 pub mod votes;

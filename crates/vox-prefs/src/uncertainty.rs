@@ -3,11 +3,13 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::bt::{cell_derivatives, cells, check_identifiable, solve, BradleyTerry};
+use crate::bt::{
+    cell_derivatives, cells, check_identifiable, refit_fixed_hessian, solve, BradleyTerry,
+    FixedHessian,
+};
 use crate::error::{FitError, ParamError};
 use crate::linalg::{matmul, Cholesky};
 use crate::pairs::PairTable;
@@ -57,6 +59,10 @@ fn z_score(level: f64) -> f64 {
     let normal = Normal::new(0.0, 1.0).expect("standard normal is valid");
     normal.inverse_cdf(0.5 + level / 2.0)
 }
+
+/// Bootstrap refits stop once the largest simplified-Newton step is below this (natural-log
+/// units; 1e-9 nats is 4e-7 rating points on the 400-point scale).
+const BOOTSTRAP_STEP_TOLERANCE: f64 = 1e-9;
 
 /// Hessian ridge of arena-rank's sandwich: `1e-5`, times the number of comparisons when the fit
 /// is unweighted.
@@ -145,8 +151,10 @@ impl BradleyTerry {
 
     /// Bootstrap θ samples: `rounds × n_items`, row-major. Each round draws a multinomial
     /// resample of all N comparisons over the unique (pair, outcome) cells, keeps the pair
-    /// weights of the full fit, and refits from the full-data estimate. Round `r` uses ChaCha8
-    /// seeded with `seed` on stream `r`, so results do not depend on the thread count.
+    /// weights of the full fit, and refits from the full-data estimate: by simplified Newton
+    /// steps with the full-data Hessian until the largest step is below 1e-9 nats, or by full
+    /// Newton when those steps do not contract. Round `r` uses ChaCha8 seeded with `seed` on
+    /// stream `r`, so results do not depend on the thread count.
     ///
     /// Gauge: each sample is shifted so that its vote-weighted mean `Σ nᵢθᵢ / Σ nᵢ` equals the
     /// full fit's. With plain mean-centring, an item with a handful of votes whose resample is all
@@ -181,6 +189,7 @@ impl BradleyTerry {
                 }
             }
         }
+        let probs: Vec<f64> = cell_probs.iter().map(|c| c.2).collect();
         let n_per_item = self.table.n_per_item();
         let n_total: f64 = n_per_item.iter().sum::<f64>().max(1.0);
         let _span = tracing::debug_span!("bootstrap", rounds, n_cells = cell_probs.len()).entered();
@@ -198,22 +207,9 @@ impl BradleyTerry {
                     p.wins_j = 0.0;
                     p.ties = 0.0;
                 }
-                let mut remaining = n_trials;
-                let mut remaining_p = 1.0f64;
-                for &(k, slot, prob) in &cell_probs {
-                    if remaining == 0 {
-                        break;
-                    }
-                    let q = (prob / remaining_p).clamp(0.0, 1.0);
-                    let x = if q >= 1.0 {
-                        remaining
-                    } else {
-                        Binomial::new(remaining, q)
-                            .map_err(|e| FitError::Numerical(format!("binomial draw: {e}")))?
-                            .sample(&mut rng)
-                    };
-                    remaining -= x;
-                    remaining_p -= prob;
+                let mut counts = vec![0u64; cell_probs.len()];
+                crate::sampling::multinomial(n_trials, &probs, &mut rng, &mut counts);
+                for (&(k, slot, _), &x) in cell_probs.iter().zip(&counts) {
                     let p = &mut table.pairs[k];
                     match slot {
                         0 => p.wins_i = x as f64,
@@ -223,19 +219,45 @@ impl BradleyTerry {
                 }
                 let identifiable = self.params.l2() > 0.0
                     || check_identifiable(&table, &self.items, self.params.ties()).is_ok();
-                // Without a finite MLE some θ run off to ±∞ one Newton step at a time; 25 steps put
-                // them far enough out (and their gradient near 0) for the rest to settle.
-                let mut params = self.params.clone();
-                if !identifiable {
-                    params.0.max_iterations = params.0.max_iterations.min(25);
-                }
-                let solution = solve(
-                    &params,
-                    &table,
-                    &self.weights,
-                    Some((&self.theta, self.eta)),
-                )?;
-                let mut theta = solution.theta;
+                // Fast path: simplified Newton with the full-data Hessian (see
+                // `refit_fixed_hessian`); full Newton when it does not contract or the resample
+                // has no finite MLE.
+                let fixed = if identifiable {
+                    FixedHessian::at(&self.params, &table, &self.weights, &self.theta, self.eta)
+                } else {
+                    None
+                };
+                let fast = match (&fixed, identifiable) {
+                    (Some(h0), true) => refit_fixed_hessian(
+                        &self.params,
+                        &table,
+                        &self.weights,
+                        (&self.theta, self.eta),
+                        h0,
+                        BOOTSTRAP_STEP_TOLERANCE,
+                        50,
+                    ),
+                    _ => None,
+                };
+                let (mut theta, converged) = match fast {
+                    Some((theta, _, _)) => (theta, true),
+                    None => {
+                        // Without a finite MLE some θ run off to ±∞ one Newton step at a time;
+                        // 25 steps put them far enough out (and their gradient near 0) for the
+                        // rest to settle.
+                        let mut params = self.params.clone();
+                        if !identifiable {
+                            params.0.max_iterations = params.0.max_iterations.min(25);
+                        }
+                        let solution = solve(
+                            &params,
+                            &table,
+                            &self.weights,
+                            Some((&self.theta, self.eta)),
+                        )?;
+                        (solution.theta, solution.report.converged)
+                    }
+                };
                 let shift = theta
                     .iter()
                     .zip(&self.theta)
@@ -244,7 +266,7 @@ impl BradleyTerry {
                     .sum::<f64>()
                     / n_total;
                 theta.iter_mut().for_each(|t| *t -= shift);
-                Ok((theta, solution.report.converged && identifiable))
+                Ok((theta, converged && identifiable))
             })
             .collect();
         let mut samples = Vec::with_capacity(rounds * n);

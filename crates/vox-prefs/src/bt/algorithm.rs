@@ -464,6 +464,150 @@ fn newton(
     })
 }
 
+/// The gradient of the penalised log-likelihood alone (no log-likelihood, no Hessian): one `exp`
+/// per pair under half or dropped ties.
+fn gradient(
+    model: TieModel,
+    l2: f64,
+    table: &PairTable,
+    weights: &[f64],
+    theta: &[f64],
+    eta: f64,
+    grad: &mut [f64],
+) {
+    let n = table.n_items;
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    let tie_share = match model {
+        TieModel::Half => Some(0.5),
+        TieModel::Drop => Some(0.0),
+        TieModel::Davidson | TieModel::RaoKupper => None,
+    };
+    for (p, &w) in table.pairs.iter().zip(weights) {
+        let (i, j) = (p.i as usize, p.j as usize);
+        let d = theta[i] - theta[j];
+        let (gd, ge) = match tie_share {
+            Some(h) => {
+                let a = p.wins_i + h * p.ties;
+                let total = a + p.wins_j + h * p.ties;
+                (w * (a - total * sigmoid(d)), 0.0)
+            }
+            None => cells(p).into_iter().filter(|(_, count)| *count > 0.0).fold(
+                (0.0, 0.0),
+                |(gd, ge), (cell, count)| {
+                    let c = cell_derivatives(model, d, eta, cell);
+                    (gd + w * count * c[1], ge + w * count * c[2])
+                },
+            ),
+        };
+        grad[i] += gd;
+        grad[j] -= gd;
+        if grad.len() > n {
+            grad[n] += ge;
+        }
+    }
+    for i in 0..n {
+        grad[i] -= 2.0 * l2 * theta[i];
+    }
+}
+
+/// The factorised negative Hessian of a fit at its optimum (gauge-fixed like Newton's), reused as
+/// a fixed Newton matrix for every bootstrap resample.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedHessian {
+    chol: Cholesky,
+    m: usize,
+}
+
+impl FixedHessian {
+    /// `None` when the Hessian is not positive definite (then callers use full Newton).
+    pub(crate) fn at(
+        params: &BradleyTerryValidParams,
+        table: &PairTable,
+        weights: &[f64],
+        theta: &[f64],
+        eta: Option<f64>,
+    ) -> Option<FixedHessian> {
+        let n = table.n_items;
+        let m = n + usize::from(has_tie_parameter(params.ties()));
+        let mut grad = vec![0.0; m];
+        let mut neg_hess = vec![0.0; m * m];
+        evaluate(
+            params.ties(),
+            params.l2(),
+            table,
+            weights,
+            theta,
+            eta.unwrap_or(0.0),
+            Some((&mut grad, &mut neg_hess)),
+        );
+        if params.l2() == 0.0 {
+            for i in 0..n {
+                for j in 0..n {
+                    neg_hess[i * m + j] += 1.0;
+                }
+            }
+        }
+        Some(FixedHessian {
+            chol: Cholesky::new(&neg_hess, m)?,
+            m,
+        })
+    }
+}
+
+/// Refits a resample from `start` by simplified Newton steps `x ← x + H₀⁻¹ g(x)`, with `H₀` the
+/// full-data Hessian: no Hessian, Cholesky or log-likelihood per step, only a gradient and two
+/// triangular solves. A resample's Hessian differs from `H₀` by sampling noise, so the steps
+/// contract geometrically; iteration stops once the largest step is below `tolerance` (the
+/// error left is then about that size). Returns `None` when the steps stop contracting
+/// (halving at least every other step) or exceed `max_steps`; the caller then runs full Newton.
+pub(crate) fn refit_fixed_hessian(
+    params: &BradleyTerryValidParams,
+    table: &PairTable,
+    weights: &[f64],
+    start: (&[f64], Option<f64>),
+    h0: &FixedHessian,
+    tolerance: f64,
+    max_steps: usize,
+) -> Option<(Vec<f64>, Option<f64>, usize)> {
+    let n = table.n_items;
+    let m = h0.m;
+    let mut theta = start.0.to_vec();
+    let mut eta = start.1.unwrap_or(0.0);
+    let mut step = vec![0.0; m];
+    let mut previous = f64::INFINITY;
+    for k in 1..=max_steps {
+        gradient(
+            params.ties(),
+            params.l2(),
+            table,
+            weights,
+            &theta,
+            eta,
+            &mut step,
+        );
+        h0.chol.solve_in_place(&mut step);
+        let size = step.iter().fold(0.0f64, |acc, s| acc.max(s.abs()));
+        if !size.is_finite() || (k > 2 && size > 0.5 * previous) {
+            return None;
+        }
+        for i in 0..n {
+            theta[i] += step[i];
+        }
+        if m > n {
+            eta += step[n];
+        }
+        if size < tolerance {
+            if params.l2() == 0.0 {
+                let mean = theta.iter().sum::<f64>() / n as f64;
+                theta.iter_mut().for_each(|t| *t -= mean);
+            }
+            return Some((theta, start.1.map(|_| eta), k));
+        }
+        previous = size;
+    }
+    None
+}
+
 fn mm(
     params: &BradleyTerryValidParams,
     table: &PairTable,
@@ -598,6 +742,61 @@ mod tests {
                         (g - w).abs() <= 1e-12 * w.abs().max(1.0),
                         "{model:?} d={d}: {g} vs {w}"
                     );
+                }
+            }
+        }
+    }
+
+    /// The bootstrap's simplified Newton (fixed Hessian from the start point) reaches the same
+    /// optimum as full Newton, for every tie model.
+    #[test]
+    fn fixed_hessian_refit_matches_newton() {
+        let n = 6;
+        let mut pairs = Vec::new();
+        for i in 0..n as u32 {
+            for j in i + 1..n as u32 {
+                let s = f64::from(i * 7 + j * 3);
+                pairs.push(PairCount {
+                    i,
+                    j,
+                    wins_i: 5.0 + (s % 11.0),
+                    wins_j: 3.0 + (s % 7.0),
+                    ties: 1.0 + (s % 3.0),
+                });
+            }
+        }
+        let table = PairTable { n_items: n, pairs };
+        let weights = vec![1.0; table.pairs.len()];
+        // A "resample": the same pairs with shifted counts.
+        let mut resample = table.clone();
+        for (k, p) in resample.pairs.iter_mut().enumerate() {
+            p.wins_i += (k % 4) as f64;
+            p.wins_j += (k % 3) as f64;
+        }
+        for model in [
+            TieModel::Half,
+            TieModel::Drop,
+            TieModel::Davidson,
+            TieModel::RaoKupper,
+        ] {
+            for l2 in [0.0, 0.3] {
+                let params = crate::BradleyTerry::params()
+                    .ties(model)
+                    .l2(l2)
+                    .check()
+                    .unwrap();
+                let full = solve(&params, &table, &weights, None).unwrap();
+                let start = (&full.theta[..], full.eta);
+                let newton = solve(&params, &resample, &weights, Some(start)).unwrap();
+                let h0 = FixedHessian::at(&params, &resample, &weights, start.0, start.1).unwrap();
+                let (theta, eta, _) =
+                    refit_fixed_hessian(&params, &resample, &weights, start, &h0, 1e-12, 200)
+                        .unwrap();
+                for (a, b) in theta.iter().zip(&newton.theta) {
+                    assert!((a - b).abs() < 1e-9, "{model:?} l2={l2}: {a} vs {b}");
+                }
+                if let (Some(a), Some(b)) = (eta, newton.eta) {
+                    assert!((a - b).abs() < 1e-9, "{model:?} eta: {a} vs {b}");
                 }
             }
         }

@@ -8,7 +8,8 @@ mod algorithm;
 mod hyperparams;
 
 pub(crate) use algorithm::{
-    cell_derivatives, cells, check_identifiable, pair_weights, sigmoid, solve, Cell,
+    cell_derivatives, cells, check_identifiable, pair_weights, refit_fixed_hessian, sigmoid, solve,
+    Cell, FixedHessian,
 };
 pub use hyperparams::{BradleyTerryParams, BradleyTerryValidParams, Solver, TieModel};
 
