@@ -7,7 +7,8 @@
 //! ```
 //! Workloads: `hk`, `deffuant`, `voter`, `sir`; topologies `complete` or `er` (Erdős–Rényi
 //! with mean degree 10). Times cover the sweeps only (not graph building), with the scheduler
-//! and rule exactly as `vox dynamics run` uses them, minus recording.
+//! and rule exactly as `vox dynamics run` uses them, minus recording: at most SWEEPS sweeps,
+//! stopping early where the run settles (fixed point, absorbing state, Deffuant's settle test).
 
 use std::time::Instant;
 
@@ -28,7 +29,9 @@ fn time_sweeps<R: UpdateRule + Send>(
         let outcome = sim.step();
         updates += outcome.n_updates;
         done += 1;
-        if outcome.absorbed {
+        // Stop where `vox dynamics run` stops: a settled run does no more sweeps, and sweeps
+        // past a fixed point (HK) are cheaper than the ones that move opinions.
+        if sim.rule().settled(&outcome) {
             break;
         }
     }

@@ -32,6 +32,14 @@ pub struct RunOutput {
 /// # Errors
 /// When the model cannot be built.
 pub fn run(scenario: &Scenario, progress: &mut dyn FnMut(u64)) -> Result<RunOutput> {
+    let _span = tracing::debug_span!(
+        "dynamics_run",
+        path = %scenario.path.display(),
+        n_agents = scenario.n_agents,
+        seed = scenario.seed,
+        max_steps = scenario.max_steps,
+    )
+    .entered();
     let mut runnable = scenario.build()?;
     let mut recorder = Recorder::new(
         scenario.record.clone(),
@@ -122,6 +130,13 @@ pub fn run_sweep(scenario: &Scenario) -> Result<Vec<SweepRow>> {
                 .into(),
         })?;
     let points = grid_points(&spec.grid);
+    let _span = tracing::debug_span!(
+        "dynamics_sweep",
+        path = %scenario.path.display(),
+        points = points.len(),
+        replicates = spec.replicates,
+    )
+    .entered();
     // Validate every point up front, so that a bad grid value fails before any work.
     let scenarios: Vec<Scenario> = points
         .iter()
@@ -132,6 +147,7 @@ pub fn run_sweep(scenario: &Scenario) -> Result<Vec<SweepRow>> {
         .collect();
     jobs.par_iter()
         .map(|&(point, replicate)| {
+            let _span = tracing::debug_span!("sweep_job", point, replicate).entered();
             let mut replicate_scenario = scenarios[point].clone();
             replicate_scenario.seed = scenarios[point].seed.wrapping_add(replicate);
             let output = run(&replicate_scenario, &mut |_| {})?;

@@ -467,7 +467,8 @@ impl HkComplete {
         let agent_of_rank: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         let mut model = Self {
             topology: Topology::Complete { n: n_agents },
-            next_levels: vec![0; n_agents],
+            // A copy rather than `vec![0; n]`, whose pages the first sweep would fault in.
+            next_levels: levels.clone(),
             levels,
             rank_of_agent: vec![0; n_agents],
             agent_of_rank,
@@ -555,7 +556,7 @@ impl UpdateRule for HkComplete {
         // Levels lie in [0, 2⁴⁰], so window sums fit an i64 below 2²² agents; above that the
         // sum needs i128, whose conversion to f64 is a slow library call.
         let (changed, sorted) = if n < 1 << 22 {
-            window_pass::<i64>(&self.levels, &mut self.next_levels, self.epsilon_levels)
+            window_pass_blocked(&self.levels, &mut self.next_levels, self.epsilon_levels)
         } else {
             window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels)
         };
@@ -645,6 +646,89 @@ fn window_pass<S: WindowSum>(levels: &[i64], next: &mut [i64], eps: i64) -> (u64
         next[k] = mean;
     }
     (changed, sorted)
+}
+
+/// Agents per block of [`window_pass_blocked`]: small enough that the block's sums and counts
+/// stay in L1 between the two loops.
+const WINDOW_BLOCK: usize = 512;
+
+/// [`window_pass`] for window sums that fit an `i64` (N < 2²²), split per block of agents into
+/// a scalar loop that moves the two pointers and keeps the exact running sum, and a loop of
+/// conversions and divisions that LLVM vectorises (four agents per AVX2 instruction). The
+/// conversions are written out so that they vectorise without AVX-512: u64 → f64 is the
+/// two-halves form compilers use for scalar SSE2 (one rounding, the same value as `as f64`),
+/// and f64 → i64 of a whole number in [0, 2⁵²) adds and subtracts 2⁵². Results are identical
+/// to `window_pass::<i64>`, which a unit test checks.
+fn window_pass_blocked(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool) {
+    let n = levels.len();
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut sum = 0i64;
+    let mut changed = 0u64;
+    let mut sorted = true;
+    let mut previous = i64::MIN;
+    let mut block_sums = [0u64; WINDOW_BLOCK];
+    let mut block_counts = [0u32; WINDOW_BLOCK];
+    for block_start in (0..n).step_by(WINDOW_BLOCK) {
+        let block_levels = &levels[block_start..n.min(block_start + WINDOW_BLOCK)];
+        let len = block_levels.len();
+        for (offset, &center) in block_levels.iter().enumerate() {
+            while end < n && levels[end] <= center + eps {
+                sum += levels[end];
+                end += 1;
+            }
+            while levels[start] < center - eps {
+                sum -= levels[start];
+                start += 1;
+            }
+            // Levels are >= 0, so the sum is too; below 2²² agents it fits, and so does the
+            // count in a u32.
+            block_sums[offset] = sum as u64;
+            block_counts[offset] = (end - start) as u32;
+        }
+        let block_next = &mut next[block_start..block_start + len];
+        let mut block_changed = 0u64;
+        for (((slot, &window_sum), &count), &center) in block_next
+            .iter_mut()
+            .zip(&block_sums[..len])
+            .zip(&block_counts[..len])
+            .zip(block_levels)
+        {
+            let mean = u64_to_f64(window_sum) / f64::from(count);
+            // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
+            let level = whole_f64_to_i64((mean + 0.5).floor());
+            block_changed += u64::from(level != center);
+            *slot = level;
+        }
+        changed += block_changed;
+        sorted &= block_next
+            .iter()
+            .fold((previous, true), |(last, ok), &level| {
+                (level, ok & (level >= last))
+            })
+            .1;
+        previous = block_next[len - 1];
+    }
+    (changed, sorted)
+}
+
+/// `value as f64`, correctly rounded, in a form that vectorises without AVX-512: the high
+/// and low 32-bit halves are placed in the mantissas of 2⁸⁴ and 2⁵², the offsets cancel
+/// exactly, and the final addition rounds once.
+#[inline(always)]
+fn u64_to_f64(value: u64) -> f64 {
+    const HIGH_OFFSET: u64 = 0x4530_0000_0000_0000; // 2⁸⁴
+    const LOW_OFFSET: u64 = 0x4330_0000_0000_0000; // 2⁵²
+    const BOTH: u64 = 0x4530_0000_0010_0000; // 2⁸⁴ + 2⁵²
+    let high = f64::from_bits((value >> 32) | HIGH_OFFSET) - f64::from_bits(BOTH);
+    let low = f64::from_bits((value & 0xFFFF_FFFF) | LOW_OFFSET);
+    high + low
+}
+
+/// `whole as i64` for a whole number in [0, 2⁵²): adding 2⁵² puts it in the low mantissa bits.
+#[inline(always)]
+fn whole_f64_to_i64(whole: f64) -> i64 {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    ((whole + TWO_52).to_bits() - TWO_52.to_bits()) as i64
 }
 
 /// Parameters of Deffuant–Weisbuch.
@@ -826,6 +910,69 @@ impl UpdateRule for Deffuant {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
             sorted: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    #[test]
+    fn u64_to_f64_rounds_like_a_cast() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let edges = [
+            0u64,
+            1,
+            (1 << 53) + 1,
+            (1 << 62) + 3,
+            u64::MAX,
+            u64::MAX - 1,
+        ];
+        for value in edges
+            .into_iter()
+            .chain((0..100_000).map(|_| rng.random::<u64>() >> rng.random_range(0..64)))
+        {
+            assert_eq!(
+                u64_to_f64(value).to_bits(),
+                (value as f64).to_bits(),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn blocked_window_pass_matches_the_scalar_pass() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let sizes = [
+            1usize,
+            2,
+            7,
+            WINDOW_BLOCK - 1,
+            WINDOW_BLOCK,
+            3 * WINDOW_BLOCK + 5,
+            5000,
+        ];
+        for &n in &sizes {
+            for eps in [0i64, 3, 1 << 20, 1 << 37, 1 << 41] {
+                // Uniform levels, and few distinct levels (collapsed clusters, equal runs).
+                for distinct in [None, Some(4u64)] {
+                    let mut levels: Vec<i64> = (0..n)
+                        .map(|_| match distinct {
+                            None => rng.random_range(0..=1i64 << 40),
+                            Some(d) => (rng.random_range(0..d) as i64) << 38,
+                        })
+                        .collect();
+                    levels.sort_unstable();
+                    let (mut blocked, mut scalar) = (vec![0; n], vec![0; n]);
+                    let a = window_pass_blocked(&levels, &mut blocked, eps);
+                    let b = window_pass::<i64>(&levels, &mut scalar, eps);
+                    assert_eq!(a, b, "n = {n}, eps = {eps}");
+                    assert_eq!(blocked, scalar, "n = {n}, eps = {eps}");
+                }
+            }
         }
     }
 }
