@@ -258,12 +258,14 @@ pub(crate) fn check_identifiable(
     items: &[String],
     model: TieModel,
 ) -> Result<(), FitError> {
+    let dropped;
     let table = if model == TieModel::Drop {
         let mut t = table.clone();
         t.pairs.iter_mut().for_each(|p| p.ties = 0.0);
-        t
+        dropped = t;
+        &dropped
     } else {
-        table.clone()
+        table
     };
     let (comp, n_comp) = table.strong_components();
     if n_comp > 1 {
