@@ -6,6 +6,10 @@
 #
 #   python3 -m venv .venv-dynamics && .venv-dynamics/bin/pip install ndlib mesa networkx six scikit-learn
 #   bench/dynamics/run.sh            # BUDGET=10 seconds per Python run by default
+#   On a shared machine, run it under an exclusive lock that builds take shared (flock -x).
+#
+# vox stops a workload early where `vox dynamics run` would (UpdateRule::settled), so its rate
+# covers the sweeps a real run does; the reference tools run their whole budget.
 #
 # NDlib's HK is not Hegselmann-Krause (ndlib issue #263: each iteration writes back only one
 # node's update; it also leaves out the node itself and uses strict <). Its HK numbers measure
@@ -19,7 +23,7 @@ BUDGET=${BUDGET:-10}
 cargo build --release -p vox-dynamics --example dynamics_bench
 BIN=target/release/examples/dynamics_bench
 {
-  echo "{\"bench\":\"machine\",\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"cores\":$(nproc),\"budget_s\":$BUDGET}"
+  echo "{\"bench\":\"machine\",\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"cores\":$(nproc),\"budget_s\":$BUDGET,\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
   "$BIN" bandwidth
   # vox at N = 10^4 (complete graph and Erdős–Rényi with mean degree 10).
   "$BIN" hk 10000 complete 2000
