@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::{count_states, place_fraction};
 use crate::error::{invalid, Result};
-use crate::graph::Topology;
+use crate::graph::{Graph, Topology};
 use crate::record::StateView;
 use crate::rng::SimRng;
 use crate::schedule::{UpdateRequest, UpdateRule};
@@ -61,6 +61,10 @@ pub struct CompartmentalParams {
 /// infectious with probability σ, an infected one recovers with probability γ. The per-edge
 /// transmissibility is T = β / (β + γ − βγ), so R₀ = ⟨k⟩ T (not β⟨k⟩/γ), and on the complete
 /// graph the final size r solves r = 1 − e^(−R₀ r) as N → ∞.
+///
+/// On an explicit graph each agent's k is kept up to date as agents become and stop being
+/// infectious (each agent does so at most once per run), rather than counted over its
+/// neighbours every step; the counts equal what that scan would give, so the draws do too.
 #[derive(Debug, Clone)]
 pub struct Compartmental {
     topology: Topology,
@@ -69,8 +73,16 @@ pub struct Compartmental {
     sigma: Option<f64>,
     states: Vec<u8>,
     counts: Vec<u64>,
-    /// Next-state buffer reused across synchronous sweeps.
-    scratch: Vec<u8>,
+    /// Per agent, how many of the agents it listens to are infected (explicit graphs only;
+    /// empty on the complete graph, where k is the global count). Fits in `u32` because no
+    /// row of the graph is longer (checked at construction).
+    infected_neighbors: Vec<u32>,
+    /// Who listens to each agent, for directed graphs (the transposed adjacency); `None` when
+    /// the graph is undirected, since its rows are then their own transpose.
+    listeners: Option<Graph>,
+    /// Agents that became or stopped being infectious during the current synchronous sweep,
+    /// reused across sweeps.
+    infectious_changes: Vec<u32>,
     /// 1 − (1 − β)ᵏ for k = 0, 1, … up to the largest degree (at most
     /// [`INFECTION_TABLE_LEN`] entries), computed by the same expression as any k beyond it,
     /// so that a sweep calls `powf` once per degree rather than once per exposed agent.
@@ -85,11 +97,83 @@ fn infection_probability(beta: f64, k: u64) -> f64 {
     1.0 - (1.0 - beta).powf(k as f64)
 }
 
+/// One agent's SIR / SEIR transition, borrowed out of [`Compartmental`] so that a sweep can
+/// write the states while it reads the probability table.
+#[derive(Clone, Copy)]
+struct Transition<'a> {
+    beta: f64,
+    gamma: f64,
+    sigma: Option<f64>,
+    infected: u8,
+    infection_probability: &'a [f64],
+}
+
+impl Transition<'_> {
+    /// The next state of an agent in `state` with `k` infected neighbours: one uniform draw
+    /// for a susceptible agent with an infected neighbour, an exposed or an infected agent;
+    /// none otherwise.
+    #[inline(always)]
+    fn next(self, state: u8, k: u64, rng: &mut SimRng) -> u8 {
+        let exposed = self.sigma.map(|_| 1);
+        if state == 0 {
+            if k > 0 && rng.random::<f64>() < self.infection_probability(k) {
+                exposed.unwrap_or(self.infected)
+            } else {
+                0
+            }
+        } else if Some(state) == exposed {
+            if rng.random::<f64>() < self.sigma.unwrap_or(1.0) {
+                self.infected
+            } else {
+                state
+            }
+        } else if state == self.infected {
+            if rng.random::<f64>() < self.gamma {
+                self.infected + 1
+            } else {
+                state
+            }
+        } else {
+            state
+        }
+    }
+
+    /// 1 − (1 − β)ᵏ, from the table when k is in it.
+    #[inline]
+    fn infection_probability(self, k: u64) -> f64 {
+        match self.infection_probability.get(k as usize) {
+            Some(&p) => p,
+            None => infection_probability(self.beta, k),
+        }
+    }
+}
+
+/// Adds `delta` (±1) to the infected-neighbour count of everyone who listens to `agent`.
+#[inline]
+fn shift_listener_counts(
+    graph: &Graph,
+    listeners: Option<&Graph>,
+    infected_neighbors: &mut [u32],
+    agent: usize,
+    became_infectious: bool,
+) {
+    let listening = listeners.unwrap_or(graph).neighbors(agent);
+    if became_infectious {
+        for &j in listening {
+            infected_neighbors[j as usize] += 1;
+        }
+    } else {
+        for &j in listening {
+            infected_neighbors[j as usize] -= 1;
+        }
+    }
+}
+
 impl Compartmental {
     /// SIR (or SEIR when σ is given) on `topology`, initial infections placed with `seed`.
     ///
     /// # Errors
-    /// When a probability is outside [0, 1].
+    /// When a probability is outside [0, 1], or a graph row holds more than 2³² − 1 arcs.
     pub fn new(params: CompartmentalParams, topology: Topology, seed: u64) -> Result<Self> {
         check_probability("params.beta", params.beta)?;
         check_probability("params.gamma", params.gamma)?;
@@ -97,6 +181,28 @@ impl Compartmental {
         if let Some(sigma) = params.sigma {
             check_probability("params.sigma", sigma)?;
         }
+        let max_degree = match &topology {
+            Topology::Complete { n } => n.saturating_sub(1),
+            Topology::Graph(graph) => (0..graph.n_nodes())
+                .map(|i| graph.degree(i))
+                .max()
+                .unwrap_or(0),
+        };
+        if matches!(topology, Topology::Graph(_)) && max_degree > u32::MAX as usize {
+            return Err(invalid(
+                "graph",
+                format!("an agent listens to {max_degree} agents; SIR supports at most 2^32 - 1"),
+            ));
+        }
+        let listeners = match &topology {
+            Topology::Graph(graph) if graph.is_directed() => {
+                let reversed: Vec<(u32, u32, f64)> = (0..graph.n_nodes())
+                    .flat_map(|i| graph.neighbors(i).iter().map(move |&j| (j, i as u32, 1.0)))
+                    .collect();
+                Some(Graph::from_edges(graph.n_nodes(), &reversed, true, false)?)
+            }
+            _ => None,
+        };
         let mut model = Self {
             topology,
             beta: params.beta,
@@ -104,19 +210,13 @@ impl Compartmental {
             sigma: params.sigma,
             states: Vec::new(),
             counts: Vec::new(),
-            scratch: Vec::new(),
-            infection_probability: Vec::new(),
+            infected_neighbors: Vec::new(),
+            listeners,
+            infectious_changes: Vec::new(),
+            infection_probability: (0..=max_degree.min(INFECTION_TABLE_LEN - 1) as u64)
+                .map(|k| infection_probability(params.beta, k))
+                .collect(),
         };
-        let max_degree = match &model.topology {
-            Topology::Complete { n } => n.saturating_sub(1),
-            Topology::Graph(graph) => (0..graph.n_nodes())
-                .map(|i| graph.degree(i))
-                .max()
-                .unwrap_or(0),
-        };
-        model.infection_probability = (0..=max_degree.min(INFECTION_TABLE_LEN - 1) as u64)
-            .map(|k| infection_probability(params.beta, k))
-            .collect();
         let infected = model.infected();
         model.states = place_fraction(
             model.topology.n_agents(),
@@ -126,6 +226,17 @@ impl Compartmental {
             seed,
         );
         model.counts = count_states(&model.states, model.labels().len());
+        if let Topology::Graph(graph) = &model.topology {
+            model.infected_neighbors = (0..graph.n_nodes())
+                .map(|i| {
+                    graph
+                        .neighbors(i)
+                        .iter()
+                        .filter(|&&j| model.states[j as usize] == infected)
+                        .count() as u32
+                })
+                .collect();
+        }
         Ok(model)
     }
 
@@ -149,62 +260,55 @@ impl Compartmental {
         }
     }
 
-    fn recovered(&self) -> u8 {
-        self.infected() + 1
-    }
-
     /// Compartment per agent, indexing `["S", "I", "R"]` or `["S", "E", "I", "R"]`.
     pub fn states(&self) -> &[u8] {
         &self.states
     }
 
-    /// 1 − (1 − β)ᵏ, from the table when k is in it.
-    #[inline]
-    fn infection_probability(&self, k: u64) -> f64 {
-        match self.infection_probability.get(k as usize) {
-            Some(&p) => p,
-            None => infection_probability(self.beta, k),
+    fn transition(&self) -> Transition<'_> {
+        Transition {
+            beta: self.beta,
+            gamma: self.gamma,
+            sigma: self.sigma,
+            infected: self.infected(),
+            infection_probability: &self.infection_probability,
         }
     }
 
-    /// The next state of agent `i` (`propose` without the request): one uniform draw for a
-    /// susceptible agent with an infected neighbour, an exposed or an infected agent; none
-    /// otherwise.
+    /// Infected agents among those agent `i` listens to (the partner alone when a pairwise
+    /// scheduler names one).
     #[inline]
-    fn next_state(&self, i: usize, partner: Option<usize>, rng: &mut SimRng) -> u8 {
-        let state = self.states[i];
-        let infected = self.infected();
-        if state == 0 {
-            let k = match (partner, &self.topology) {
-                (Some(j), _) => u64::from(self.states[j] == infected),
-                (None, Topology::Complete { .. }) => self.counts[infected as usize],
-                // A sum of 0/1 rather than a filtered count: no branch per neighbour.
-                (None, Topology::Graph(graph)) => graph
-                    .neighbors(i)
-                    .iter()
-                    .map(|&j| u64::from(self.states[j as usize] == infected))
-                    .sum(),
-            };
-            if k > 0 && rng.random::<f64>() < self.infection_probability(k) {
-                self.exposed().unwrap_or(infected)
-            } else {
-                0
-            }
-        } else if Some(state) == self.exposed() {
-            if rng.random::<f64>() < self.sigma.unwrap_or(1.0) {
-                infected
-            } else {
-                state
-            }
-        } else if state == infected {
-            if rng.random::<f64>() < self.gamma {
-                self.recovered()
-            } else {
-                state
-            }
-        } else {
-            state
+    fn infected_neighbors(&self, i: usize, partner: Option<usize>) -> u64 {
+        match (partner, &self.topology) {
+            (Some(j), _) => u64::from(self.states[j] == self.infected()),
+            (None, Topology::Complete { .. }) => self.counts[self.infected() as usize],
+            (None, Topology::Graph(_)) => u64::from(self.infected_neighbors[i]),
         }
+    }
+
+    /// Sets agent `i` to `state`, keeping the compartment counts and (on a graph) the
+    /// infected-neighbour counts up to date; returns whether it changed.
+    fn set(&mut self, i: usize, state: u8) -> bool {
+        let old = self.states[i];
+        if old == state {
+            return false;
+        }
+        self.states[i] = state;
+        self.counts[old as usize] -= 1;
+        self.counts[state as usize] += 1;
+        let infected = self.infected();
+        if (old == infected) != (state == infected) {
+            if let Topology::Graph(graph) = &self.topology {
+                shift_listener_counts(
+                    graph,
+                    self.listeners.as_ref(),
+                    &mut self.infected_neighbors,
+                    i,
+                    state == infected,
+                );
+            }
+        }
+        true
     }
 }
 
@@ -227,35 +331,60 @@ impl UpdateRule for Compartmental {
     }
     fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> (usize, u8) {
         let i = request.agent_idx;
-        (i, self.next_state(i, request.partner, rng))
+        let k = self.infected_neighbors(i, request.partner);
+        (i, self.transition().next(self.states[i], k, rng))
     }
     fn apply(&mut self, (i, state): (usize, u8)) -> bool {
-        let old = self.states[i];
-        if old == state {
-            return false;
-        }
-        self.states[i] = state;
-        self.counts[old as usize] -= 1;
-        self.counts[state as usize] += 1;
-        true
+        self.set(i, state)
     }
-    /// The generic synchronous sweep without its two per-sweep vectors of requests and
-    /// proposals: same proposals, same random draws in the same order, so the same results.
+    /// The generic synchronous sweep without its per-sweep vectors of requests and proposals:
+    /// same proposals, same random draws in the same order, so the same results. Each agent's
+    /// next state depends only on its own state and its k, so states are written in place;
+    /// the k of other agents move only after the sweep, so every agent sees the state at the
+    /// start of the sweep.
     fn synchronous_kernel(&mut self, rng: &mut SimRng) -> Option<u64> {
-        let n = self.states.len();
-        let mut next = std::mem::take(&mut self.scratch);
-        next.clear();
-        next.extend((0..n).map(|agent_idx| self.next_state(agent_idx, None, rng)));
+        let transition = Transition {
+            beta: self.beta,
+            gamma: self.gamma,
+            sigma: self.sigma,
+            infected: self.infected(),
+            infection_probability: &self.infection_probability,
+        };
+        let infected = transition.infected;
+        let complete_k = self.counts[infected as usize];
+        let changes = &mut self.infectious_changes;
+        changes.clear();
         let mut changed = 0;
-        for (i, &state) in next.iter().enumerate() {
-            let old = self.states[i];
-            if old != state {
+        let infected_neighbors = &self.infected_neighbors;
+        for (i, state) in self.states.iter_mut().enumerate() {
+            let k = match &self.topology {
+                Topology::Complete { .. } => complete_k,
+                Topology::Graph(_) => u64::from(infected_neighbors[i]),
+            };
+            let old = *state;
+            let new = transition.next(old, k, rng);
+            if new != old {
+                *state = new;
                 self.counts[old as usize] -= 1;
-                self.counts[state as usize] += 1;
+                self.counts[new as usize] += 1;
                 changed += 1;
+                if (old == infected) != (new == infected) {
+                    changes.push(i as u32);
+                }
             }
         }
-        self.scratch = std::mem::replace(&mut self.states, next);
+        if let Topology::Graph(graph) = &self.topology {
+            for &i in changes.iter() {
+                let i = i as usize;
+                shift_listener_counts(
+                    graph,
+                    self.listeners.as_ref(),
+                    &mut self.infected_neighbors,
+                    i,
+                    self.states[i] == infected,
+                );
+            }
+        }
         Some(changed)
     }
     fn absorbed(&self) -> bool {
@@ -557,5 +686,152 @@ impl UpdateRule for Misinformation {
             labels: MISINFO_LABELS,
             counts: &self.counts,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::graph::{barabasi_albert, erdos_renyi, watts_strogatz};
+    use crate::schedule::Scheduler;
+
+    /// k as SIR computed it before the counts were kept: a scan of the agent's row.
+    fn scanned_infected_neighbors(model: &Compartmental, i: usize) -> u64 {
+        match &model.topology {
+            Topology::Complete { .. } => model.counts[model.infected() as usize],
+            Topology::Graph(graph) => graph
+                .neighbors(i)
+                .iter()
+                .filter(|&&j| model.states[j as usize] == model.infected())
+                .count() as u64,
+        }
+    }
+
+    /// The transition as written before the counts were kept, draws included.
+    fn reference_next_state(model: &Compartmental, i: usize, rng: &mut SimRng) -> u8 {
+        let state = model.states[i];
+        let infected = model.infected();
+        if state == 0 {
+            let k = scanned_infected_neighbors(model, i);
+            if k > 0 && rng.random::<f64>() < 1.0 - (1.0 - model.beta).powf(k as f64) {
+                model.exposed().unwrap_or(infected)
+            } else {
+                0
+            }
+        } else if Some(state) == model.exposed() {
+            if rng.random::<f64>() < model.sigma.unwrap_or(1.0) {
+                infected
+            } else {
+                state
+            }
+        } else if state == infected {
+            if rng.random::<f64>() < model.gamma {
+                infected + 1
+            } else {
+                state
+            }
+        } else {
+            state
+        }
+    }
+
+    /// One sweep that scans neighbours for k and never reads the kept counts: synchronous
+    /// (every next state from the start state) or random sequential (the scheduler's loop).
+    fn reference_sweep(model: &mut Compartmental, scheduler: Scheduler, rng: &mut SimRng) {
+        let n = model.states.len();
+        match scheduler {
+            Scheduler::Synchronous => {
+                let next: Vec<u8> = (0..n)
+                    .map(|i| reference_next_state(model, i, rng))
+                    .collect();
+                model.states = next;
+            }
+            Scheduler::RandomSequential => {
+                for _ in 0..n {
+                    let i = rng.random_range(0..n);
+                    let state = reference_next_state(model, i, rng);
+                    if state != model.states[i] {
+                        model.states[i] = state;
+                        model.counts = count_states(&model.states, model.labels().len());
+                        if model.absorbed() {
+                            break;
+                        }
+                    }
+                }
+            }
+            other => unreachable!("no reference for {other:?}"),
+        }
+        model.counts = count_states(&model.states, model.labels().len());
+    }
+
+    /// Graphs with the awkward cases: hubs, self-loops, duplicate arcs and directed rows.
+    fn topologies(seed: u64) -> Vec<Topology> {
+        let mut rng = SimRng::seed_from_u64(seed);
+        let n = 150u32;
+        let odd_edges: Vec<(u32, u32, f64)> = (0..900)
+            .map(|_| (rng.random_range(0..n), rng.random_range(0..n), 1.0))
+            .chain((0..20).map(|i| (i, i, 1.0)))
+            .collect();
+        vec![
+            Topology::Graph(erdos_renyi(300, 0.03, seed).unwrap()),
+            Topology::Graph(barabasi_albert(300, 3, seed).unwrap()),
+            Topology::Graph(watts_strogatz(300, 6, 0.1, seed).unwrap()),
+            Topology::Graph(Graph::from_edges(n as usize, &odd_edges, true, false).unwrap()),
+            Topology::Graph(Graph::from_edges(n as usize, &odd_edges, false, false).unwrap()),
+            Topology::Complete { n: 200 },
+        ]
+    }
+
+    #[test]
+    fn kept_infected_neighbor_counts_give_the_scans_draws_and_states() {
+        let mut transitions = 0;
+        for seed in 0..3 {
+            for topology in topologies(seed) {
+                for sigma in [None, Some(0.3)] {
+                    for scheduler in [Scheduler::Synchronous, Scheduler::RandomSequential] {
+                        let params = CompartmentalParams {
+                            beta: 0.08,
+                            gamma: 0.05,
+                            sigma,
+                            initial_infected: 0.03,
+                        };
+                        let mut model = Compartmental::new(params, topology.clone(), seed).unwrap();
+                        let mut reference = model.clone();
+                        let mut rng = SimRng::seed_from_u64(seed + 100);
+                        let mut reference_rng = rng.clone();
+                        for sweep in 0..80 {
+                            let before = model.states.clone();
+                            scheduler.sweep(&mut model, sweep, &mut rng);
+                            reference_sweep(&mut reference, scheduler, &mut reference_rng);
+                            let context = format!(
+                                "seed {seed}, sweep {sweep}, {scheduler:?}, sigma {sigma:?}, {} agents",
+                                topology.n_agents()
+                            );
+                            assert_eq!(model.states, reference.states, "{context}");
+                            assert_eq!(model.counts, reference.counts, "{context}");
+                            assert_eq!(rng, reference_rng, "draws differ: {context}");
+                            if matches!(topology, Topology::Graph(_)) {
+                                for i in 0..model.states.len() {
+                                    assert_eq!(
+                                        u64::from(model.infected_neighbors[i]),
+                                        scanned_infected_neighbors(&model, i),
+                                        "agent {i}: {context}"
+                                    );
+                                }
+                            }
+                            transitions += before
+                                .iter()
+                                .zip(&model.states)
+                                .filter(|(a, b)| a != b)
+                                .count();
+                        }
+                    }
+                }
+            }
+        }
+        // Infections and recoveries throughout, not a run that died at once.
+        assert!(transitions > 20_000, "only {transitions} transitions");
     }
 }
