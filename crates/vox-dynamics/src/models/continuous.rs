@@ -2,6 +2,7 @@
 //! a sorted window, on the complete graph) and Deffuant–Weisbuch.
 
 use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 
@@ -754,6 +755,118 @@ pub struct Deffuant {
     mu: f64,
     settle_tolerance: f64,
     opinions: Vec<f64>,
+    /// The complete graph's settle test: groups from its last sort, reused to answer later
+    /// tests without sorting (behind a mutex because `settled` takes `&self`).
+    settle_groups: SettleGroups,
+}
+
+/// Deffuant's settle test on the complete graph, which sorts the opinions, splits them where
+/// consecutive ones are more than ε apart, and asks every group to span at most the settle
+/// tolerance. A quiet run repeats it every sweep while a few stragglers converge; sorting N
+/// opinions each time cost more than the sweep. The groups of the last sort usually decide
+/// the next test exactly without a sort (see [`GroupCache::certify`]), so it sorts only when
+/// they do not.
+#[derive(Debug, Default)]
+struct SettleGroups(Mutex<GroupCache>);
+
+/// What [`SettleGroups`] remembers from its last sort.
+#[derive(Debug, Default, Clone)]
+struct GroupCache {
+    /// Agents in ascending opinion order as of the last sort.
+    order: Vec<usize>,
+    /// Exclusive ends of the groups in `order`.
+    ends: Vec<usize>,
+    /// Group indices by ascending size: small groups are the slow ones to converge, so they
+    /// are the likeliest witnesses that the run has not settled.
+    by_size: Vec<usize>,
+    /// (lowest, highest) current opinion per group, scratch for `certify`.
+    spans: Vec<(f64, f64)>,
+}
+
+impl Clone for SettleGroups {
+    fn clone(&self) -> Self {
+        let cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        Self(Mutex::new(cache.clone()))
+    }
+}
+
+impl GroupCache {
+    /// The exact answer of the sorting test for `opinions`, or `None` when the remembered
+    /// groups cannot tell. Both answers are exact, not heuristics:
+    ///
+    /// - Not settled when a remembered group now spans more than `tolerance` but at most
+    ///   `bound`: its two extreme agents are within ε, so the sort puts them in one group
+    ///   (every gap between them is at most their distance), and that group spans more than
+    ///   `tolerance`.
+    /// - Settled when every remembered group spans at most `tolerance` and each lies more than
+    ///   `bound` above the previous one: the sort then splits between them, so its groups are
+    ///   pieces of these and span no more.
+    ///
+    /// Float subtraction is monotone, so the rounded spans and gaps compare as the sort's do.
+    fn certify(&mut self, opinions: &[f64], bound: f64, tolerance: f64) -> Option<bool> {
+        if self.order.len() != opinions.len() {
+            return None;
+        }
+        self.spans.clear();
+        self.spans.resize(self.ends.len(), (0.0, 0.0));
+        for &group in &self.by_size {
+            let start = if group == 0 { 0 } else { self.ends[group - 1] };
+            let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+            for &agent in &self.order[start..self.ends[group]] {
+                low = low.min(opinions[agent]);
+                high = high.max(opinions[agent]);
+            }
+            let span = high - low;
+            if span > tolerance && span <= bound {
+                return Some(false);
+            }
+            self.spans[group] = (low, high);
+        }
+        let compact = self
+            .spans
+            .iter()
+            .all(|&(low, high)| high - low <= tolerance);
+        let apart = self.spans.windows(2).all(|w| w[1].0 - w[0].1 > bound);
+        (compact && apart).then_some(true)
+    }
+
+    /// Sorts, remembers the groups, and answers the test.
+    fn sort_and_test(&mut self, opinions: &[f64], bound: f64, tolerance: f64) -> bool {
+        self.order.clear();
+        self.order.extend(0..opinions.len());
+        self.order
+            .sort_unstable_by(|&a, &b| opinions[a].total_cmp(&opinions[b]));
+        self.ends.clear();
+        let mut settled = true;
+        let mut group_start = 0;
+        for k in 1..=self.order.len() {
+            if k == self.order.len()
+                || opinions[self.order[k]] - opinions[self.order[k - 1]] > bound
+            {
+                if opinions[self.order[k - 1]] - opinions[self.order[group_start]] > tolerance {
+                    settled = false;
+                }
+                self.ends.push(k);
+                group_start = k;
+            }
+        }
+        let ends = &self.ends;
+        let size = |group: usize| ends[group] - if group == 0 { 0 } else { ends[group - 1] };
+        self.by_size.clear();
+        self.by_size.extend(0..ends.len());
+        self.by_size.sort_by_key(|&group| size(group));
+        settled
+    }
+}
+
+impl SettleGroups {
+    fn test(&self, opinions: &[f64], bound: f64, tolerance: f64) -> bool {
+        let mut cache = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match cache.certify(opinions, bound, tolerance) {
+            Some(settled) => settled,
+            None => cache.sort_and_test(opinions, bound, tolerance),
+        }
+    }
 }
 
 impl Deffuant {
@@ -785,6 +898,7 @@ impl Deffuant {
             mu: params.mu,
             settle_tolerance: params.settle_tolerance,
             opinions,
+            settle_groups: SettleGroups::default(),
         })
     }
 
@@ -884,19 +998,8 @@ impl UpdateRule for Deffuant {
         let bound = self.epsilon + CONFIDENCE_TOLERANCE;
         match &self.topology {
             Topology::Complete { .. } => {
-                let mut sorted = self.opinions.clone();
-                sorted.sort_unstable_by(f64::total_cmp);
-                // Groups separated by more than ε never meet; inside a group all must be equal.
-                let mut group_start = 0;
-                for k in 1..=sorted.len() {
-                    if k == sorted.len() || sorted[k] - sorted[k - 1] > bound {
-                        if sorted[k - 1] - sorted[group_start] > self.settle_tolerance {
-                            return false;
-                        }
-                        group_start = k;
-                    }
-                }
-                true
+                self.settle_groups
+                    .test(&self.opinions, bound, self.settle_tolerance)
             }
             Topology::Graph(graph) => (0..graph.n_nodes()).all(|i| {
                 graph.neighbors(i).iter().all(|&j| {
@@ -974,5 +1077,114 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Deffuant's settle test on the complete graph as it was before groups were remembered:
+    /// sort a copy, split at gaps over ε, ask every group to span at most the tolerance.
+    fn settled_by_sorting(opinions: &[f64], bound: f64, tolerance: f64) -> bool {
+        let mut sorted = opinions.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let mut group_start = 0;
+        for k in 1..=sorted.len() {
+            if k == sorted.len() || sorted[k] - sorted[k - 1] > bound {
+                if sorted[k - 1] - sorted[group_start] > tolerance {
+                    return false;
+                }
+                group_start = k;
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn remembered_settle_groups_answer_as_the_sort_does() {
+        let (mut certified_settled, mut certified_unsettled, mut sorted) = (0, 0, 0);
+        for seed in 0..4 {
+            for (n, epsilon, mu, tolerance) in [
+                (300, 0.2, 0.5, 1e-6),
+                (200, 0.3, 0.3, 1e-6),
+                (250, 0.1, 0.5, 1e-3),
+                (150, 0.02, 0.5, 0.05),
+            ] {
+                let params = DeffuantParams {
+                    epsilon,
+                    mu,
+                    initial: InitialOpinions::default(),
+                    settle_tolerance: tolerance,
+                };
+                let mut model = Deffuant::new(params, Topology::Complete { n }, seed).unwrap();
+                let bound = epsilon + CONFIDENCE_TOLERANCE;
+                let mut rng = SimRng::seed_from_u64(seed);
+                let mut cache = GroupCache::default();
+                for sweep in 0..400 {
+                    let outcome = Scheduler::Pairwise.sweep(&mut model, sweep, &mut rng);
+                    let expected = settled_by_sorting(&model.opinions, bound, tolerance);
+                    let answer = match cache.certify(&model.opinions, bound, tolerance) {
+                        Some(true) => {
+                            certified_settled += 1;
+                            true
+                        }
+                        Some(false) => {
+                            certified_unsettled += 1;
+                            false
+                        }
+                        None => {
+                            sorted += 1;
+                            cache.sort_and_test(&model.opinions, bound, tolerance)
+                        }
+                    };
+                    let context = format!("seed {seed}, n {n}, epsilon {epsilon}, sweep {sweep}");
+                    assert_eq!(answer, expected, "{context}");
+                    let quiet = SweepOutcome {
+                        n_changed: 0,
+                        ..outcome
+                    };
+                    assert_eq!(model.settled(&quiet), expected, "{context}");
+                }
+            }
+        }
+        // Every path answered many times: settled and unsettled without a sort, and sorts.
+        assert!(
+            certified_settled > 100 && certified_unsettled > 100 && sorted > 100,
+            "{certified_settled} settled, {certified_unsettled} unsettled, {sorted} sorted"
+        );
+    }
+
+    /// Sorts `at_sort`, then checks what the remembered groups and the sort say about `now`
+    /// (ε = 0.2, tolerance 1e-6).
+    fn check_settle(at_sort: &[f64], now: &[f64], certified: Option<bool>, settled: bool) {
+        let mut cache = GroupCache::default();
+        cache.sort_and_test(at_sort, 0.2, 1e-6);
+        assert_eq!(
+            cache.certify(now, 0.2, 1e-6),
+            certified,
+            "{at_sort:?} -> {now:?}"
+        );
+        assert_eq!(settled_by_sorting(now, 0.2, 1e-6), settled, "{now:?}");
+        assert_eq!(cache.sort_and_test(now, 0.2, 1e-6), settled, "{now:?}");
+    }
+
+    #[test]
+    fn remembered_settle_groups_on_hand_made_moves() {
+        // Unchanged settled groups.
+        check_settle(
+            &[0.0, 0.0, 0.5, 0.5],
+            &[0.0, 0.0, 0.5, 0.5],
+            Some(true),
+            true,
+        );
+        // A group spreads within ε: a witness.
+        check_settle(
+            &[0.0, 0.0, 0.5, 0.5],
+            &[0.0, 0.01, 0.5, 0.5],
+            Some(false),
+            false,
+        );
+        // Compact groups drift within ε of each other: they now meet.
+        check_settle(&[0.0, 0.0, 0.5, 0.5], &[0.0, 0.0, 0.1, 0.1], None, false);
+        // A chain breaks into groups farther apart than ε.
+        check_settle(&[0.0, 0.15, 0.3], &[0.0, 0.0, 0.5], None, true);
+        // Groups swap places but stay compact and apart.
+        check_settle(&[0.0, 0.0, 0.5, 0.5], &[0.9, 0.9, 0.5, 0.5], None, true);
     }
 }
