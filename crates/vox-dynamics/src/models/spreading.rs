@@ -83,6 +83,8 @@ pub struct Compartmental {
     /// Agents that became or stopped being infectious during the current synchronous sweep,
     /// reused across sweeps.
     infectious_changes: Vec<u32>,
+    /// Random words drawn ahead by the synchronous kernel, reused across sweeps.
+    draw_buffer: Vec<u64>,
     /// 1 − (1 − β)ᵏ for k = 0, 1, … up to the largest degree (at most
     /// [`INFECTION_TABLE_LEN`] entries), computed by the same expression as any k beyond it,
     /// so that a sweep calls `powf` once per degree rather than once per exposed agent.
@@ -91,6 +93,10 @@ pub struct Compartmental {
 
 /// Largest number of precomputed infection probabilities (degrees above it call `powf`).
 const INFECTION_TABLE_LEN: usize = 4096;
+
+/// Agents per block of the synchronous kernel, which keeps at least this many random words
+/// drawn ahead (one per agent at most).
+const DRAW_CHUNK: usize = 512;
 
 /// 1 − (1 − β)ᵏ: the probability that at least one of k infected neighbours transmits.
 fn infection_probability(beta: f64, k: u64) -> f64 {
@@ -213,6 +219,7 @@ impl Compartmental {
             infected_neighbors: Vec::new(),
             listeners,
             infectious_changes: Vec::new(),
+            draw_buffer: Vec::new(),
             infection_probability: (0..=max_degree.min(INFECTION_TABLE_LEN - 1) as u64)
                 .map(|k| infection_probability(params.beta, k))
                 .collect(),
@@ -342,37 +349,84 @@ impl UpdateRule for Compartmental {
     /// next state depends only on its own state and its k, so states are written in place;
     /// the k of other agents move only after the sweep, so every agent sees the state at the
     /// start of the sweep.
+    ///
+    /// Whether an agent draws depends on its state, which is scattered at random over the
+    /// agents, so a branch per agent on it mispredicts often. The kernel instead generates the
+    /// sweep's uniform words ahead in bulk, selects each agent's probability and next state
+    /// from small per-state tables, and advances through the words by 0 or 1 without a
+    /// branch; afterwards it winds the generator back over the words it did not use, so the
+    /// generator ends where one draw per drawing agent would have left it.
     fn synchronous_kernel(&mut self, rng: &mut SimRng) -> Option<u64> {
-        let transition = Transition {
-            beta: self.beta,
-            gamma: self.gamma,
-            sigma: self.sigma,
-            infected: self.infected(),
-            infection_probability: &self.infection_probability,
+        let infected = self.infected();
+        let (beta, table) = (self.beta, &self.infection_probability);
+        let infection = |k: u64| match table.get(k as usize) {
+            Some(&p) => p,
+            None => infection_probability(beta, k),
         };
-        let infected = transition.infected;
-        let complete_k = self.counts[infected as usize];
+        // Per state: whether it draws (a susceptible agent only with k > 0, filled in per
+        // agent), the probability of moving on, and where it moves.
+        let (draws, moves_with, moves_to) = match self.sigma {
+            None => (
+                [false, true, false, false],
+                [0.0, self.gamma, 0.0, 0.0],
+                [1, 2, 2, 3],
+            ),
+            Some(sigma) => (
+                [false, true, true, false],
+                [0.0, sigma, self.gamma, 0.0],
+                [1, 2, 3, 3],
+            ),
+        };
+        let complete_infection = match self.topology {
+            Topology::Complete { .. } => Some(self.counts[infected as usize]),
+            Topology::Graph(_) => None,
+        }
+        .map(|k| (k > 0, infection(k)));
+        let infected_neighbors = &self.infected_neighbors;
+        let words = &mut self.draw_buffer;
+        words.resize(2 * DRAW_CHUNK, 0);
+        let (mut next_word, mut n_words) = (0, 0);
         let changes = &mut self.infectious_changes;
         changes.clear();
         let mut changed = 0;
-        let infected_neighbors = &self.infected_neighbors;
-        for (i, state) in self.states.iter_mut().enumerate() {
-            let k = match &self.topology {
-                Topology::Complete { .. } => complete_k,
-                Topology::Graph(_) => u64::from(infected_neighbors[i]),
-            };
-            let old = *state;
-            let new = transition.next(old, k, rng);
-            if new != old {
-                *state = new;
-                self.counts[old as usize] -= 1;
-                self.counts[new as usize] += 1;
-                changed += 1;
-                if (old == infected) != (new == infected) {
-                    changes.push(i as u32);
+        let n = self.states.len();
+        for chunk_start in (0..n).step_by(DRAW_CHUNK) {
+            // At most one word per agent: keep a chunk's worth ready.
+            if n_words - next_word < DRAW_CHUNK {
+                words.copy_within(next_word..n_words, 0);
+                n_words -= next_word;
+                next_word = 0;
+                rng.fill(&mut words[n_words..]);
+                n_words = words.len();
+            }
+            let chunk_end = n.min(chunk_start + DRAW_CHUNK);
+            for (i, state) in self.states[chunk_start..chunk_end].iter_mut().enumerate() {
+                let i = chunk_start + i;
+                let old = *state;
+                let s = usize::from(old & 3);
+                let (exposed, p_infection) = complete_infection.unwrap_or_else(|| {
+                    let k = u64::from(infected_neighbors[i]);
+                    (k > 0, infection(k))
+                });
+                let draw = if s == 0 { exposed } else { draws[s] };
+                let p = if s == 0 { p_infection } else { moves_with[s] };
+                // `rng.random::<f64>()`: the top 53 bits of a word, scaled to [0, 1).
+                let u = (words[next_word] >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+                next_word += usize::from(draw);
+                let new = if draw & (u < p) { moves_to[s] } else { old };
+                if new != old {
+                    *state = new;
+                    self.counts[usize::from(old)] -= 1;
+                    self.counts[usize::from(new)] += 1;
+                    changed += 1;
+                    if (old == infected) != (new == infected) {
+                        changes.push(i as u32);
+                    }
                 }
             }
         }
+        // Two 32-bit words per draw; hand back the ones not used.
+        rng.set_word_pos(rng.get_word_pos() - 2 * (n_words - next_word) as u128);
         if let Topology::Graph(graph) = &self.topology {
             for &i in changes.iter() {
                 let i = i as usize;
@@ -766,7 +820,8 @@ mod tests {
         model.counts = count_states(&model.states, model.labels().len());
     }
 
-    /// Graphs with the awkward cases: hubs, self-loops, duplicate arcs and directed rows.
+    /// Graphs with the awkward cases: hubs, self-loops, duplicate arcs and directed rows, and
+    /// graphs spanning several of the kernel's blocks of drawn-ahead words.
     fn topologies(seed: u64) -> Vec<Topology> {
         let mut rng = SimRng::seed_from_u64(seed);
         let n = 150u32;
@@ -781,6 +836,10 @@ mod tests {
             Topology::Graph(Graph::from_edges(n as usize, &odd_edges, true, false).unwrap()),
             Topology::Graph(Graph::from_edges(n as usize, &odd_edges, false, false).unwrap()),
             Topology::Complete { n: 200 },
+            Topology::Graph(erdos_renyi(3 * DRAW_CHUNK + 77, 0.01, seed).unwrap()),
+            Topology::Complete {
+                n: 2 * DRAW_CHUNK + 1,
+            },
         ]
     }
 
