@@ -557,7 +557,17 @@ impl UpdateRule for HkComplete {
         // Levels lie in [0, 2⁴⁰], so window sums fit an i64 below 2²² agents; above that the
         // sum needs i128, whose conversion to f64 is a slow library call.
         let (changed, sorted) = if n < 1 << 22 {
-            window_pass_blocked(&self.levels, &mut self.next_levels, self.epsilon_levels)
+            let parts = if n >= PARALLEL_WINDOW_AGENTS {
+                rayon::current_num_threads()
+            } else {
+                1
+            };
+            window_pass_split(
+                &self.levels,
+                &mut self.next_levels,
+                self.epsilon_levels,
+                parts,
+            )
         } else {
             window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels)
         };
@@ -659,18 +669,26 @@ const WINDOW_BLOCK: usize = 512;
 /// conversions are written out so that they vectorise without AVX-512: u64 → f64 is the
 /// two-halves form compilers use for scalar SSE2 (one rounding, the same value as `as f64`),
 /// and f64 → i64 of a whole number in [0, 2⁵²) adds and subtracts 2⁵². Results are identical
-/// to `window_pass::<i64>`, which a unit test checks.
-fn window_pass_blocked(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool) {
+/// to `window_pass::<i64>`, which a unit test checks. `next` holds the next levels of agents
+/// `first..first + next.len()`, so that parts of a sweep can run on separate threads.
+fn window_pass_blocked(levels: &[i64], next: &mut [i64], first: usize, eps: i64) -> (u64, bool) {
     let n = levels.len();
-    let (mut start, mut end) = (0usize, 0usize);
-    let mut sum = 0i64;
+    if next.is_empty() {
+        return (0, true);
+    }
+    // The window of agent `first`, where the pointer loop below would have it.
+    let start_level = levels[first];
+    let mut start = levels.partition_point(|&l| l < start_level - eps);
+    let mut end = levels.partition_point(|&l| l <= start_level + eps);
+    let mut sum: i64 = levels[start..end].iter().sum();
     let mut changed = 0u64;
     let mut sorted = true;
     let mut previous = i64::MIN;
     let mut block_sums = [0u64; WINDOW_BLOCK];
     let mut block_counts = [0u32; WINDOW_BLOCK];
-    for block_start in (0..n).step_by(WINDOW_BLOCK) {
-        let block_levels = &levels[block_start..n.min(block_start + WINDOW_BLOCK)];
+    let last = first + next.len();
+    for block_start in (first..last).step_by(WINDOW_BLOCK) {
+        let block_levels = &levels[block_start..last.min(block_start + WINDOW_BLOCK)];
         let len = block_levels.len();
         for (offset, &center) in block_levels.iter().enumerate() {
             while end < n && levels[end] <= center + eps {
@@ -686,7 +704,7 @@ fn window_pass_blocked(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool
             block_sums[offset] = sum as u64;
             block_counts[offset] = (end - start) as u32;
         }
-        let block_next = &mut next[block_start..block_start + len];
+        let block_next = &mut next[block_start - first..block_start - first + len];
         let mut block_changed = 0u64;
         for (((slot, &window_sum), &count), &center) in block_next
             .iter_mut()
@@ -709,6 +727,33 @@ fn window_pass_blocked(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool
             .1;
         previous = block_next[len - 1];
     }
+    (changed, sorted)
+}
+
+/// Agents from which a sorted-window sweep is split over rayon's threads: below it a part's
+/// work would not pay for waking a thread.
+const PARALLEL_WINDOW_AGENTS: usize = 1 << 16;
+
+/// [`window_pass_blocked`] over `parts` contiguous ranges of agents, on rayon's threads. Each
+/// agent's next level depends only on the sorted levels, so the parts are independent and
+/// the result is the same for any number of parts (a unit test checks).
+fn window_pass_split(levels: &[i64], next: &mut [i64], eps: i64, parts: usize) -> (u64, bool) {
+    use rayon::prelude::*;
+    let part_len = levels.len().div_ceil(parts.max(1)).max(1);
+    if part_len >= levels.len() {
+        return window_pass_blocked(levels, next, 0, eps);
+    }
+    let results: Vec<(u64, bool)> = next
+        .par_chunks_mut(part_len)
+        .enumerate()
+        .map(|(part, chunk)| window_pass_blocked(levels, chunk, part * part_len, eps))
+        .collect();
+    let changed = results.iter().map(|&(changed, _)| changed).sum();
+    let sorted = results.iter().all(|&(_, sorted)| sorted)
+        && next
+            .chunks(part_len)
+            .zip(next.chunks(part_len).skip(1))
+            .all(|(a, b)| a[a.len() - 1] <= b[0]);
     (changed, sorted)
 }
 
@@ -1047,7 +1092,7 @@ mod tests {
     }
 
     #[test]
-    fn blocked_window_pass_matches_the_scalar_pass() {
+    fn blocked_and_split_window_passes_match_the_scalar_pass() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let sizes = [
             1usize,
@@ -1070,10 +1115,13 @@ mod tests {
                         .collect();
                     levels.sort_unstable();
                     let (mut blocked, mut scalar) = (vec![0; n], vec![0; n]);
-                    let a = window_pass_blocked(&levels, &mut blocked, eps);
                     let b = window_pass::<i64>(&levels, &mut scalar, eps);
-                    assert_eq!(a, b, "n = {n}, eps = {eps}");
-                    assert_eq!(blocked, scalar, "n = {n}, eps = {eps}");
+                    for parts in [1, 2, 3, 7] {
+                        blocked.fill(-1);
+                        let a = window_pass_split(&levels, &mut blocked, eps, parts);
+                        assert_eq!(a, b, "n = {n}, eps = {eps}, {parts} parts");
+                        assert_eq!(blocked, scalar, "n = {n}, eps = {eps}, {parts} parts");
+                    }
                 }
             }
         }
