@@ -39,7 +39,8 @@ BIN=target/release/examples/dynamics_bench
     "$PY" bench/dynamics/ndlib_bench.py "$workload" 10000 "$BUDGET"
     "$PY" bench/dynamics/mesa_bench.py "$workload" 10000 "$BUDGET"
   done
-  # vox alone at N = 10^6.
+  # vox alone at N = 10^6 (HK on one thread and on all of rayon's threads).
+  RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
   "$BIN" hk 1000000 complete 50
   "$BIN" deffuant 1000000 complete 20
   "$BIN" voter 1000000 complete 20

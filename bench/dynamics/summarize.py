@@ -5,9 +5,12 @@ Roofline model (bytes of DRAM traffic per agent update, stated per workload):
 - hk, complete graph, sorted window: each sweep streams the sorted level array once (8 B read)
   and writes the next one (8 B) = 16 B per agent update; the two window pointers re-read
   elements that are still in cache. Bound = triad bandwidth / 16 B.
-- sir, Erdős–Rényi <k> = 10, synchronous pull: per agent 1 B state + 8 B CSR offset + 4 B x 10
-  neighbour ids + 1 B x 10 neighbour states (the 1 MB state array at N = 10^6 stays in cache,
-  so neighbour states are not charged a cache line) + 1 B new state ~= 60 B. Bound = bw / 60 B.
+  On several threads the same model is set against the triad bandwidth on as many threads.
+- sir, Erdős–Rényi <k> = 10, synchronous: each agent's infected-neighbour count is kept up to
+  date, so a sweep streams 1 B state (read, and written when it changes) + 4 B count = ~6 B per
+  update; the count updates (10 per infection and per recovery, at most one of each per agent
+  and run) are spread over the run and not charged. Bound = bw / 6 B. The kernel generates ~one
+  ChaCha8 word per agent, so it is bound by the generator, not by memory.
 - deffuant and voter pick random partners: their cost is latency (random access), not streamed
   bandwidth, and at N = 10^6 their state (8 MB / 1 MB) largely fits in cache, so a bandwidth
   roofline does not apply; the table says so instead of quoting a meaningless percentage.
@@ -15,7 +18,7 @@ Roofline model (bytes of DRAM traffic per agent update, stated per workload):
 import json
 import sys
 
-BYTES_PER_UPDATE = {"hk": 16.0, "sir": 60.0}
+BYTES_PER_UPDATE = {"hk": 16.0, "sir": 6.0}
 
 
 def main():
@@ -24,9 +27,10 @@ def main():
     bandwidth = next(r for r in rows if r["bench"] == "bandwidth")
     runs = [r for r in rows if r["bench"] in ("vox", "ndlib", "mesa")]
 
-    def rate(bench, workload, n, topology):
+    def rate(bench, workload, n, topology, threads=None):
         for r in runs:
-            if (r["bench"], r["workload"], r["n"], r["topology"]) == (bench, workload, n, topology):
+            if (r["bench"], r["workload"], r["n"], r["topology"]) == (bench, workload, n, topology) \
+                    and (threads is None or r.get("threads") == threads):
                 return r["updates_per_s"]
         return None
 
@@ -63,21 +67,28 @@ def main():
     out.append("")
     out.append("## N = 10^6 (vox alone) and the memory-bandwidth roofline")
     out.append("")
-    bw = bandwidth["triad_gb_s"] * 1e9
-    out.append(f"Streaming bandwidth (single thread, STREAM-style triad over 3 x 256 MiB): "
-               f"{bandwidth['triad_gb_s']:.1f} GB/s (copy {bandwidth['copy_gb_s']:.1f} GB/s).")
+    threads = bandwidth.get("threads", 1)
+    bw_by_threads = {1: bandwidth["triad_gb_s"] * 1e9}
+    if "triad_gb_s_threads" in bandwidth:
+        bw_by_threads[threads] = bandwidth["triad_gb_s_threads"] * 1e9
+    out.append(f"Streaming bandwidth (STREAM-style triad over 3 x 256 MiB): {bandwidth['triad_gb_s']:.1f} GB/s"
+               f" on one thread (copy {bandwidth['copy_gb_s']:.1f} GB/s)"
+               + (f", {bandwidth['triad_gb_s_threads']:.1f} GB/s on {threads} threads"
+                  if "triad_gb_s_threads" in bandwidth else "") + ".")
     out.append("")
-    out.append("| workload | graph | vox updates/s | bytes/update (model) | roofline updates/s | % of roofline |")
-    out.append("|---|---|---|---|---|---|")
-    for workload, topology in [("hk", "complete"), ("deffuant", "complete"), ("voter", "complete"), ("sir", "er")]:
-        v = rate("vox", workload, 1000000, topology)
+    out.append("| workload | graph | threads | vox updates/s | bytes/update (model) | roofline updates/s | % of roofline |")
+    out.append("|---|---|---|---|---|---|---|")
+    rows = [("hk", "complete", 1), ("hk", "complete", threads), ("deffuant", "complete", 1),
+            ("voter", "complete", 1), ("sir", "er", 1)]
+    for workload, topology, t in dict.fromkeys(rows):
+        v = rate("vox", workload, 1000000, topology, t if workload == "hk" else None)
         b = BYTES_PER_UPDATE.get(workload)
         if b is None:
-            out.append(f"| {workload} | {topology} | {fmt(v)} | random access | not bandwidth-bound | n/a |")
+            out.append(f"| {workload} | {topology} | {t} | {fmt(v)} | random access | not bandwidth-bound | n/a |")
         else:
-            roof = bw / b
+            roof = bw_by_threads[t] / b
             pct = "n/a" if v is None else f"{100 * v / roof:.0f}%"
-            out.append(f"| {workload} | {topology} | {fmt(v)} | {b:.0f} | {fmt(roof)} | {pct} |")
+            out.append(f"| {workload} | {topology} | {t} | {fmt(v)} | {b:.0f} | {fmt(roof)} | {pct} |")
     out.append("")
     print("\n".join(out))
 
