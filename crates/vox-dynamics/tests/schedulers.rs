@@ -227,18 +227,21 @@ fn assert_kernel_matches_generic<R: UpdateRule>(
 
 #[test]
 fn deffuant_complete_graph_kernel_matches_the_generic_loop_bit_for_bit() {
-    let make = || {
-        let params = DeffuantParams {
-            epsilon: 0.25,
-            mu: 0.3,
-            initial: InitialOpinions::default(),
-            settle_tolerance: 1e-6,
+    // 3,077 agents span several of the kernel's blocks of words drawn ahead.
+    for n in [257, 3077] {
+        let make = || {
+            let params = DeffuantParams {
+                epsilon: 0.25,
+                mu: 0.3,
+                initial: InitialOpinions::default(),
+                settle_tolerance: 1e-6,
+            };
+            Deffuant::new(params, Topology::Complete { n }, 4).unwrap()
         };
-        Deffuant::new(params, Topology::Complete { n: 257 }, 4).unwrap()
-    };
-    let bits = |rule: &Deffuant| rule.opinions().iter().map(|x| x.to_bits()).collect();
-    for scheduler in [Scheduler::Pairwise, Scheduler::RandomSequential] {
-        assert_kernel_matches_generic(make, bits, scheduler, 11, 60);
+        let bits = |rule: &Deffuant| rule.opinions().iter().map(|x| x.to_bits()).collect();
+        for scheduler in [Scheduler::Pairwise, Scheduler::RandomSequential] {
+            assert_kernel_matches_generic(make, bits, scheduler, 11, 60);
+        }
     }
 }
 
@@ -264,6 +267,38 @@ fn voter_complete_graph_kernel_matches_the_generic_loop_including_absorption() {
     assert!(
         absorbed_runs >= 12,
         "only {absorbed_runs} runs were absorbed"
+    );
+}
+
+#[test]
+fn voter_kernel_absorbed_past_its_first_block_of_words_matches_the_generic_loop() {
+    let states = |rule: &QVoter| rule.states().iter().map(|&s| u64::from(s)).collect();
+    let mut late_absorptions = 0;
+    for seed in 0..6 {
+        // Five A agents among 2,500: the A opinion usually dies out within a few sweeps, at
+        // any of the sweep's three blocks of 1,024 updates.
+        let make = || {
+            let params = QVoterParams {
+                initial_fraction_a: 0.002,
+                ..QVoterParams::default()
+            };
+            QVoter::new(params, Topology::Complete { n: 2500 }, seed).unwrap()
+        };
+        for scheduler in [Scheduler::Pairwise, Scheduler::RandomSequential] {
+            assert_kernel_matches_generic(make, states, scheduler, seed, 100);
+            let mut sim = Simulation::new(make(), scheduler, seed).unwrap();
+            for _ in 0..100 {
+                let outcome = sim.step();
+                if outcome.absorbed {
+                    late_absorptions += usize::from(outcome.n_updates > 1024);
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        late_absorptions >= 3,
+        "only {late_absorptions} runs absorbed past the first block"
     );
 }
 

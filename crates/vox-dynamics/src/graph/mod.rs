@@ -207,6 +207,35 @@ pub(crate) fn uniform_below<R: Rng + ?Sized>(bound: usize, rng: &mut R) -> usize
     }
 }
 
+/// [`complete_graph_arc`] drawn from words of [`crate::rng::WordsAhead`] from position
+/// `*next` on (which it advances): the same pair from the same words, for `n` in 2..2³².
+#[inline(always)]
+pub(crate) fn complete_graph_arc_from_words(
+    n: u32,
+    words: &[u32],
+    next: &mut usize,
+) -> (usize, usize) {
+    let listener = uniform_below_from_words(n, words, next);
+    let other = uniform_below_from_words(n - 1, words, next);
+    (listener, other + usize::from(other >= listener))
+}
+
+/// [`uniform_below`] for `bound` in 1..2³² drawn from `words[*next..]`: one word, or two when
+/// the first lands within `bound` of 2³².
+#[inline(always)]
+pub(crate) fn uniform_below_from_words(bound: u32, words: &[u32], next: &mut usize) -> usize {
+    let product = u64::from(words[*next]) * u64::from(bound);
+    *next += 1;
+    let (high, low) = ((product >> 32) as u32, product as u32);
+    if low > bound.wrapping_neg() {
+        let correction = ((u64::from(words[*next]) * u64::from(bound)) >> 32) as u32;
+        *next += 1;
+        (high + u32::from(low.checked_add(correction).is_none())) as usize
+    } else {
+        high as usize
+    }
+}
+
 /// Who interacts with whom: an explicit graph, or the complete graph kept implicit so that it
 /// costs no memory at any size.
 #[derive(Debug, Clone, PartialEq)]
@@ -316,6 +345,35 @@ mod tests {
             }
         }
         assert_eq!(ours, rands, "both consumed the same words");
+    }
+
+    #[test]
+    fn draws_from_words_ahead_match_the_generators_draws() {
+        use crate::rng::{seeded, WordsAhead};
+        let mut rng = seeded(9, 5);
+        let mut plain = rng.clone();
+        let mut ahead = WordsAhead::default();
+        // Near-2³² bounds take the two-word branch often enough to be exercised.
+        let bounds = [1u32, 2, 3, 10, 1_000_003, u32::MAX - 2, u32::MAX];
+        for _ in 0..2_000 {
+            let words = ahead.reserve(&mut rng, 4 * bounds.len());
+            let mut next = 0;
+            for &bound in &bounds {
+                assert_eq!(
+                    uniform_below_from_words(bound, words, &mut next),
+                    uniform_below(bound as usize, &mut plain)
+                );
+                if bound >= 2 {
+                    assert_eq!(
+                        complete_graph_arc_from_words(bound, words, &mut next),
+                        complete_graph_arc(bound as usize, &mut plain)
+                    );
+                }
+            }
+            ahead.used(next);
+        }
+        ahead.give_back(&mut rng);
+        assert_eq!(rng, plain, "both consumed the same words");
     }
 
     #[test]

@@ -6,11 +6,11 @@ use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 
-use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE};
+use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE, KERNEL_CHUNK};
 use crate::error::{invalid, Result};
-use crate::graph::{complete_graph_arc, Graph, Topology};
+use crate::graph::{complete_graph_arc_from_words, Graph, Topology};
 use crate::record::StateView;
-use crate::rng::{seeded, streams, SimRng};
+use crate::rng::{seeded, streams, SimRng, WordsAhead};
 use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
 
 /// How initial opinions are drawn.
@@ -1002,26 +1002,39 @@ impl UpdateRule for Deffuant {
         if n < 2 || !matches!(scheduler, Scheduler::Pairwise | Scheduler::RandomSequential) {
             return None;
         }
+        let Ok(n_words) = u32::try_from(n) else {
+            return None;
+        };
         let bound = self.epsilon + CONFIDENCE_TOLERANCE;
         let mu = self.mu;
         let opinions = &mut self.opinions[..n];
         let mut n_changed = 0u64;
-        for _ in 0..n {
-            let (listener, speaker) = complete_graph_arc(n, rng);
-            let (x_listener, x_speaker) = (opinions[listener], opinions[speaker]);
-            let difference = x_speaker - x_listener;
-            let within = f64::from(u8::from(difference.abs() <= bound));
-            // μ·d for a pair within ε, else ±0.0, by arithmetic rather than a select: LLVM
-            // lowers any select here (on floats, on bits, on masks) to a branch that
-            // mispredicts on about half of the meetings. The clamp only keeps an overflowing
-            // d (opinions near ±1e308) from turning 0 · ∞ into NaN; within ε it changes
-            // nothing, so a meeting moves exactly as `apply` moves it. Adding or subtracting
-            // ±0.0 leaves every opinion unchanged because none is −0.0 (see `new`).
-            let step = mu * difference.clamp(-bound, bound) * within;
-            opinions[listener] = x_listener + step;
-            opinions[speaker] = x_speaker - step;
-            n_changed += u64::from(step.abs() > CHANGE_TOLERANCE);
+        let mut ahead = WordsAhead::default();
+        for chunk_start in (0..n).step_by(KERNEL_CHUNK) {
+            let chunk = KERNEL_CHUNK.min(n - chunk_start);
+            // At most four words per meeting (two per draw).
+            let words = ahead.reserve(rng, 4 * chunk);
+            let mut next = 0;
+            for _ in 0..chunk {
+                let (listener, speaker) = complete_graph_arc_from_words(n_words, words, &mut next);
+                let (x_listener, x_speaker) = (opinions[listener], opinions[speaker]);
+                let difference = x_speaker - x_listener;
+                let within = f64::from(u8::from(difference.abs() <= bound));
+                // μ·d for a pair within ε, else ±0.0, by arithmetic rather than a select: LLVM
+                // lowers any select here (on floats, on bits, on masks) to a branch that
+                // mispredicts on about half of the meetings. The clamp only keeps an
+                // overflowing d (opinions near ±1e308) from turning 0 · ∞ into NaN; within ε
+                // it changes nothing, so a meeting moves exactly as `apply` moves it. Adding or
+                // subtracting ±0.0 leaves every opinion unchanged because none is −0.0 (see
+                // `new`).
+                let step = mu * difference.clamp(-bound, bound) * within;
+                opinions[listener] = x_listener + step;
+                opinions[speaker] = x_speaker - step;
+                n_changed += u64::from(step.abs() > CHANGE_TOLERANCE);
+            }
+            ahead.used(next);
         }
+        ahead.give_back(rng);
         Some(SweepOutcome {
             n_updates: n as u64,
             n_changed,

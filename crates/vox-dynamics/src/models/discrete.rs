@@ -2,11 +2,11 @@
 
 use rand::Rng;
 
-use super::{count_states, place_fraction};
+use super::{count_states, place_fraction, KERNEL_CHUNK};
 use crate::error::{invalid, Result};
-use crate::graph::{complete_graph_arc, Topology};
+use crate::graph::{complete_graph_arc_from_words, Topology};
 use crate::record::StateView;
-use crate::rng::SimRng;
+use crate::rng::{SimRng, WordsAhead};
 use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
 
 /// Labels of the two opinions; state 0 is `A`.
@@ -156,22 +156,38 @@ impl UpdateRule for QVoter {
         {
             return None;
         }
+        let Ok(n_words) = u32::try_from(n) else {
+            return None;
+        };
         let states = &mut self.states[..n];
         let mut count_a = self.counts[0] as i64;
         let mut outcome = SweepOutcome::default();
-        for update in 0..n {
-            let (agent, partner) = complete_graph_arc(n, rng);
-            let (old, new) = (states[agent], states[partner]);
-            states[agent] = new;
-            // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
-            count_a += i64::from(old) - i64::from(new);
-            outcome.n_changed += u64::from(old != new);
-            if (count_a == 0 || count_a == n as i64) && old != new {
-                outcome.n_updates = update as u64 + 1;
-                outcome.absorbed = true;
-                break;
+        // A local count rather than `outcome.n_changed`, which LLVM keeps in memory.
+        let mut n_changed = 0u64;
+        let mut ahead = WordsAhead::default();
+        'chunks: for chunk_start in (0..n).step_by(KERNEL_CHUNK) {
+            let chunk = KERNEL_CHUNK.min(n - chunk_start);
+            // At most four words per update (two per draw).
+            let words = ahead.reserve(rng, 4 * chunk);
+            let mut next = 0;
+            for update in chunk_start..chunk_start + chunk {
+                let (agent, partner) = complete_graph_arc_from_words(n_words, words, &mut next);
+                let (old, new) = (states[agent], states[partner]);
+                states[agent] = new;
+                // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
+                count_a += i64::from(old) - i64::from(new);
+                n_changed += u64::from(old != new);
+                if (count_a == 0 || count_a == n as i64) && old != new {
+                    outcome.n_updates = update as u64 + 1;
+                    outcome.absorbed = true;
+                    ahead.used(next);
+                    break 'chunks;
+                }
             }
+            ahead.used(next);
         }
+        ahead.give_back(rng);
+        outcome.n_changed = n_changed;
         if !outcome.absorbed {
             outcome.n_updates = n as u64;
         }
