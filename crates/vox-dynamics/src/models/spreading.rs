@@ -21,23 +21,38 @@ fn check_probability(key: &str, value: f64) -> Result<()> {
     }
 }
 
-/// Counts agents in `state` among those `agent_idx` listens to (the complete graph uses the
-/// global count, `agent_idx` itself excluded).
-fn neighbors_in(
-    topology: &Topology,
-    states: &[u8],
-    counts: &[u64],
-    agent_idx: usize,
-    state: u8,
-) -> u64 {
+/// Who listens to each agent when that is not the graph's own rows: the transposed adjacency
+/// of a directed graph. `None` for the complete graph and undirected graphs, whose rows are
+/// their own transpose (self-loops and duplicate arcs included).
+fn listeners_of(topology: &Topology) -> Result<Option<Graph>> {
     match topology {
-        Topology::Complete { .. } => counts[state as usize] - u64::from(states[agent_idx] == state),
-        Topology::Graph(graph) => graph
-            .neighbors(agent_idx)
-            .iter()
-            .filter(|&&j| states[j as usize] == state)
-            .count() as u64,
+        Topology::Graph(graph) if graph.is_directed() => {
+            let reversed: Vec<(u32, u32, f64)> = (0..graph.n_nodes())
+                .flat_map(|i| graph.neighbors(i).iter().map(move |&j| (j, i as u32, 1.0)))
+                .collect();
+            Ok(Some(Graph::from_edges(
+                graph.n_nodes(),
+                &reversed,
+                true,
+                false,
+            )?))
+        }
+        _ => Ok(None),
     }
+}
+
+/// Per agent, how many of the agents it listens to are in `state` (a scan of every row, done
+/// once; models then keep the counts up to date with [`shift_listener_counts`]).
+fn count_neighbors_in(graph: &Graph, states: &[u8], state: u8) -> Vec<u32> {
+    (0..graph.n_nodes())
+        .map(|i| {
+            graph
+                .neighbors(i)
+                .iter()
+                .filter(|&&j| states[j as usize] == state)
+                .count() as u32
+        })
+        .collect()
 }
 
 const SIR_LABELS: &[&str] = &["S", "I", "R"];
@@ -154,7 +169,8 @@ impl Transition<'_> {
     }
 }
 
-/// Adds `delta` (±1) to the infected-neighbour count of everyone who listens to `agent`.
+/// Adds one to (or, when `became_infectious` is false, takes one from) the count of everyone
+/// who listens to `agent`.
 #[inline]
 fn shift_listener_counts(
     graph: &Graph,
@@ -200,15 +216,7 @@ impl Compartmental {
                 format!("an agent listens to {max_degree} agents; SIR supports at most 2^32 - 1"),
             ));
         }
-        let listeners = match &topology {
-            Topology::Graph(graph) if graph.is_directed() => {
-                let reversed: Vec<(u32, u32, f64)> = (0..graph.n_nodes())
-                    .flat_map(|i| graph.neighbors(i).iter().map(move |&j| (j, i as u32, 1.0)))
-                    .collect();
-                Some(Graph::from_edges(graph.n_nodes(), &reversed, true, false)?)
-            }
-            _ => None,
-        };
+        let listeners = listeners_of(&topology)?;
         let mut model = Self {
             topology,
             beta: params.beta,
@@ -234,15 +242,7 @@ impl Compartmental {
         );
         model.counts = count_states(&model.states, model.labels().len());
         if let Topology::Graph(graph) = &model.topology {
-            model.infected_neighbors = (0..graph.n_nodes())
-                .map(|i| {
-                    graph
-                        .neighbors(i)
-                        .iter()
-                        .filter(|&&j| model.states[j as usize] == infected)
-                        .count() as u32
-                })
-                .collect();
+            model.infected_neighbors = count_neighbors_in(graph, &model.states, infected);
         }
         Ok(model)
     }
@@ -607,6 +607,13 @@ pub struct Misinformation {
     params: MisinformationParams,
     states: Vec<u8>,
     counts: Vec<u64>,
+    /// Per agent, believers and skeptics among those it listens to (explicit graphs only;
+    /// empty on the complete graph), kept up to date on every change of side, as in
+    /// [`Compartmental`].
+    believer_neighbors: Vec<u32>,
+    skeptic_neighbors: Vec<u32>,
+    /// Who listens to each agent, for directed graphs; `None` otherwise.
+    listeners: Option<Graph>,
 }
 
 impl Misinformation {
@@ -634,11 +641,21 @@ impl Misinformation {
         params.interventions.sort_by_key(|i| i.step);
         let states = place_fraction(topology.n_agents(), params.initial_believers, 1, 0, seed);
         let counts = count_states(&states, 3);
+        let (believer_neighbors, skeptic_neighbors) = match &topology {
+            Topology::Graph(graph) => (
+                count_neighbors_in(graph, &states, 1),
+                count_neighbors_in(graph, &states, 2),
+            ),
+            Topology::Complete { .. } => (Vec::new(), Vec::new()),
+        };
         Ok(Self {
+            listeners: listeners_of(&topology)?,
             topology,
             params,
             states,
             counts,
+            believer_neighbors,
+            skeptic_neighbors,
         })
     }
 
@@ -655,7 +672,36 @@ impl Misinformation {
         self.states[i] = state;
         self.counts[old as usize] -= 1;
         self.counts[state as usize] += 1;
+        if let Topology::Graph(graph) = &self.topology {
+            let listeners = self.listeners.as_ref();
+            for (side, counts) in [
+                (1, &mut self.believer_neighbors),
+                (2, &mut self.skeptic_neighbors),
+            ] {
+                if old == side || state == side {
+                    shift_listener_counts(graph, listeners, counts, i, state == side);
+                }
+            }
+        }
         true
+    }
+
+    /// Believers and skeptics among those agent `i` listens to (the complete graph uses the
+    /// global counts, `i` itself excluded).
+    fn sides_heard(&self, i: usize) -> (u64, u64) {
+        match &self.topology {
+            Topology::Complete { .. } => {
+                let own = self.states[i];
+                (
+                    self.counts[1] - u64::from(own == 1),
+                    self.counts[2] - u64::from(own == 2),
+                )
+            }
+            Topology::Graph(_) => (
+                u64::from(self.believer_neighbors[i]),
+                u64::from(self.skeptic_neighbors[i]),
+            ),
+        }
     }
 }
 
@@ -684,10 +730,7 @@ impl UpdateRule for Misinformation {
                         u64::from(self.states[j] == 1),
                         u64::from(self.states[j] == 2),
                     ),
-                    None => (
-                        neighbors_in(&self.topology, &self.states, &self.counts, i, 1),
-                        neighbors_in(&self.topology, &self.states, &self.counts, i, 2),
-                    ),
+                    None => self.sides_heard(i),
                 };
                 let pull_b = n_b as f64 * (1.0 + p.alpha);
                 let pull_f = n_f as f64 * (1.0 - p.alpha);
@@ -892,5 +935,122 @@ mod tests {
         }
         // Infections and recoveries throughout, not a run that died at once.
         assert!(transitions > 20_000, "only {transitions} transitions");
+    }
+
+    /// Misinformation's proposal as written before the side counts were kept: k by a scan.
+    fn reference_misinformation_propose(model: &Misinformation, i: usize, rng: &mut SimRng) -> u8 {
+        let p = &model.params;
+        let state = model.states[i];
+        let u: f64 = rng.random();
+        let heard = |side: u8| match &model.topology {
+            Topology::Complete { .. } => {
+                model.counts[side as usize] - u64::from(model.states[i] == side)
+            }
+            Topology::Graph(graph) => graph
+                .neighbors(i)
+                .iter()
+                .filter(|&&j| model.states[j as usize] == side)
+                .count() as u64,
+        };
+        match state {
+            0 => {
+                let pull_b = heard(1) as f64 * (1.0 + p.alpha);
+                let pull_f = heard(2) as f64 * (1.0 - p.alpha);
+                if pull_b + pull_f <= 0.0 {
+                    0
+                } else if u < p.beta * pull_b / (pull_b + pull_f) {
+                    1
+                } else if u < p.beta {
+                    2
+                } else {
+                    0
+                }
+            }
+            1 if u < p.p_forget => 0,
+            1 if u < p.p_forget + p.p_verify * (1.0 - p.p_forget) => 2,
+            2 if u < p.p_forget => 0,
+            other => other,
+        }
+    }
+
+    #[test]
+    fn kept_side_counts_give_the_scans_misinformation_runs() {
+        let mut changes = 0;
+        for seed in 0..3 {
+            for topology in topologies(seed) {
+                for scheduler in [Scheduler::Synchronous, Scheduler::RandomSequential] {
+                    let params = MisinformationParams {
+                        beta: 0.5,
+                        alpha: 0.4,
+                        p_verify: 0.05,
+                        p_forget: 0.1,
+                        initial_believers: 0.05,
+                        interventions: vec![Intervention {
+                            step: 10,
+                            reach: 0.5,
+                            efficacy: 0.5,
+                        }],
+                    };
+                    let mut model = Misinformation::new(params, topology.clone(), seed).unwrap();
+                    let mut reference = model.clone();
+                    let mut rng = SimRng::seed_from_u64(seed + 7);
+                    let mut reference_rng = rng.clone();
+                    let n = model.states.len();
+                    for sweep in 0..30 {
+                        let before = model.states.clone();
+                        scheduler.sweep(&mut model, sweep, &mut rng);
+                        reference.before_sweep(sweep, &mut reference_rng);
+                        if scheduler == Scheduler::Synchronous {
+                            let next: Vec<u8> = (0..n)
+                                .map(|i| {
+                                    reference_misinformation_propose(
+                                        &reference,
+                                        i,
+                                        &mut reference_rng,
+                                    )
+                                })
+                                .collect();
+                            for (i, state) in next.into_iter().enumerate() {
+                                reference.set(i, state);
+                            }
+                        } else {
+                            for _ in 0..n {
+                                let i = reference_rng.random_range(0..n);
+                                let state = reference_misinformation_propose(
+                                    &reference,
+                                    i,
+                                    &mut reference_rng,
+                                );
+                                if reference.set(i, state) && reference.absorbed() {
+                                    break;
+                                }
+                            }
+                        }
+                        let context =
+                            format!("seed {seed}, sweep {sweep}, {scheduler:?}, {n} agents");
+                        assert_eq!(model.states, reference.states, "{context}");
+                        assert_eq!(rng, reference_rng, "draws differ: {context}");
+                        if let Topology::Graph(graph) = &model.topology {
+                            assert_eq!(
+                                model.believer_neighbors,
+                                count_neighbors_in(graph, &model.states, 1),
+                                "{context}"
+                            );
+                            assert_eq!(
+                                model.skeptic_neighbors,
+                                count_neighbors_in(graph, &model.states, 2),
+                                "{context}"
+                            );
+                        }
+                        changes += before
+                            .iter()
+                            .zip(&model.states)
+                            .filter(|(a, b)| a != b)
+                            .count();
+                    }
+                }
+            }
+        }
+        assert!(changes > 20_000, "only {changes} changes of side");
     }
 }
