@@ -9,7 +9,9 @@
 #   On a shared machine, run it under an exclusive lock that builds take shared (flock -x).
 #
 # vox stops a workload early where `vox dynamics run` would (UpdateRule::settled), so its rate
-# covers the sweeps a real run does; the reference tools run their whole budget.
+# covers the sweeps a real run does; the reference tools run their whole budget. vox repeats
+# each workload REPEATS times (default 5, fresh model each time) and reports the median rate
+# with the first run's beside it.
 #
 # NDlib's HK is not Hegselmann-Krause (ndlib issue #263: each iteration writes back only one
 # node's update; it also leaves out the node itself and uses strict <). Its HK numbers measure

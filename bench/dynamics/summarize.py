@@ -38,26 +38,30 @@ def main():
         return "n/a" if x is None else (f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.1f} k")
 
     out = ["# vox-dynamics vs NDlib vs Mesa: agent updates per second", ""]
-    out.append(f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores (shared; one run each, so"
-               f" treat as rough). Load average (1, 5, 15 min) when the run started: {machine.get('load', '?')}."
-               f" Python budget {machine.get('budget_s', '?')} s per run.")
+    repeats = next((r.get("repeats", 1) for r in runs if r["bench"] == "vox"), 1)
+    out.append(f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores (shared, so treat as rough)."
+               f" Load average (1, 5, 15 min) when the run started: {machine.get('load', '?')}."
+               f" Python: one run per tool and workload, budget {machine.get('budget_s', '?')} s."
+               f" vox: median of {repeats} runs, each from a freshly built model (first run alongside).")
     out.append("Produced by `bench/dynamics/run.sh`; raw lines in `bench/out/dynamics/results.jsonl`.")
     out.append("")
     out.append("## N = 10^4")
     out.append("")
     out.append("vox stops where `vox dynamics run` stops (settled); the sweeps column says how many it ran.")
     out.append("")
-    out.append("| workload | graph | vox | vox sweeps | NDlib | vox / NDlib | Mesa | vox / Mesa |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| workload | graph | vox | vox first run | vox sweeps | NDlib | vox / NDlib | Mesa | vox / Mesa |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for workload in ["hk", "deffuant", "voter", "sir"]:
         for topology in ["complete", "er"]:
             v = rate("vox", workload, 10000, topology)
-            sweeps = next((r["sweeps"] for r in runs if (r["bench"], r["workload"], r["n"], r["topology"])
-                           == ("vox", workload, 10000, topology)), "n/a")
+            row = next((r for r in runs if (r["bench"], r["workload"], r["n"], r["topology"])
+                        == ("vox", workload, 10000, topology)), {})
+            sweeps = row.get("sweeps", "n/a")
+            first = row.get("first_run_updates_per_s")
             nd = rate("ndlib", workload, 10000, topology)
             me = rate("mesa", workload, 10000, topology)
             ratio = lambda a, b: "n/a" if a is None or b is None else f"{a / b:,.0f}x"
-            out.append(f"| {workload} | {topology} | {fmt(v)} | {sweeps} | {fmt(nd)} | {ratio(v, nd)} | {fmt(me)} | {ratio(v, me)} |")
+            out.append(f"| {workload} | {topology} | {fmt(v)} | {fmt(first)} | {sweeps} | {fmt(nd)} | {ratio(v, nd)} | {fmt(me)} | {ratio(v, me)} |")
     out.append("")
     out.append("NDlib runs on Erdős–Rényi G(N, 10/(N-1)) only: it needs 65 s and 6.2 GB to build the complete")
     out.append("graph at N = 10^4. Mesa runs HK, Deffuant and voter on the complete graph and SIR on the same")

@@ -9,6 +9,9 @@
 //! with mean degree 10). Times cover the sweeps only (not graph building), with the scheduler
 //! and rule exactly as `vox dynamics run` uses them, minus recording: at most SWEEPS sweeps,
 //! stopping early where the run settles (fixed point, absorbing state, Deffuant's settle test).
+//! Each workload runs REPEATS times (default 5), each from a freshly built model; the line
+//! reports the median rate (`updates_per_s`) and the first run's (`first_run_updates_per_s`),
+//! since single runs of 20-300 ms vary by up to 2x on a shared machine.
 //! HK on the complete graph at N >= 2^16 splits each sweep over rayon's threads
 //! (`RAYON_NUM_THREADS=1` for one); the JSON line records the thread count.
 
@@ -20,11 +23,8 @@ use vox_dynamics::graph::{erdos_renyi, Topology};
 use vox_dynamics::models::*;
 use vox_dynamics::{Scheduler, Simulation, UpdateRule};
 
-fn time_sweeps<R: UpdateRule + Send>(
-    rule: R,
-    scheduler: Scheduler,
-    sweeps: u64,
-) -> (u64, f64, u64) {
+/// One timed run, as `vox dynamics run` does it minus recording: (updates, seconds, sweeps).
+fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) -> (u64, f64, u64) {
     let mut sim = Simulation::new(rule, scheduler, 1).expect("supported scheduler");
     let start = Instant::now();
     let mut updates = 0;
@@ -40,6 +40,40 @@ fn time_sweeps<R: UpdateRule + Send>(
         }
     }
     (updates, start.elapsed().as_secs_f64(), done)
+}
+
+/// What one workload measured: the median rate over `REPEATS` runs (each from a freshly built
+/// model, so every run does the same work) and the first run's rate.
+struct Timing {
+    updates: u64,
+    sweeps: u64,
+    median_seconds: f64,
+    first_seconds: f64,
+    repeats: usize,
+}
+
+fn time_sweeps<R: UpdateRule + Send>(
+    make: impl Fn() -> R,
+    scheduler: Scheduler,
+    sweeps: u64,
+) -> Timing {
+    let repeats: usize = std::env::var("REPEATS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    let runs: Vec<(u64, f64, u64)> = (0..repeats)
+        .map(|_| time_run(make(), scheduler, sweeps))
+        .collect();
+    let mut seconds: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    seconds.sort_by(f64::total_cmp);
+    Timing {
+        updates: runs[0].0,
+        sweeps: runs[0].2,
+        median_seconds: seconds[repeats / 2],
+        first_seconds: runs[0].1,
+        repeats,
+    }
 }
 
 /// Best-of-5 STREAM-style triad a = b + s·c over three 2²⁵-element f64 arrays (768 MiB moved
@@ -120,14 +154,14 @@ fn main() {
         other => panic!("unknown topology {other}"),
     };
     let seed = 1;
-    let (updates, seconds, sweeps_done) = match (workload, &topology) {
+    let timing = match (workload, &topology) {
         ("hk", Topology::Complete { .. }) => {
             let params = HkParams {
                 epsilon: 0.1,
                 initial: InitialOpinions::default(),
             };
             time_sweeps(
-                HkComplete::new(params, n, seed).unwrap(),
+                || HkComplete::new(params.clone(), n, seed).unwrap(),
                 Scheduler::Synchronous,
                 sweeps,
             )
@@ -138,7 +172,7 @@ fn main() {
                 initial: InitialOpinions::default(),
             };
             time_sweeps(
-                HegselmannKrause::new(params, topology, seed).unwrap(),
+                || HegselmannKrause::new(params.clone(), topology.clone(), seed).unwrap(),
                 Scheduler::Synchronous,
                 sweeps,
             )
@@ -151,13 +185,13 @@ fn main() {
                 settle_tolerance: 1e-6,
             };
             time_sweeps(
-                Deffuant::new(params, topology, seed).unwrap(),
+                || Deffuant::new(params.clone(), topology.clone(), seed).unwrap(),
                 Scheduler::Pairwise,
                 sweeps,
             )
         }
         ("voter", _) => time_sweeps(
-            QVoter::new(QVoterParams::default(), topology, seed).unwrap(),
+            || QVoter::new(QVoterParams::default(), topology.clone(), seed).unwrap(),
             Scheduler::RandomSequential,
             sweeps,
         ),
@@ -171,17 +205,25 @@ fn main() {
                 initial_infected: 0.01,
             };
             time_sweeps(
-                Compartmental::new(params, topology, seed).unwrap(),
+                || Compartmental::new(params.clone(), topology.clone(), seed).unwrap(),
                 Scheduler::Synchronous,
                 sweeps,
             )
         }
         (other, _) => panic!("unknown workload {other}"),
     };
+    let Timing {
+        updates,
+        sweeps: sweeps_done,
+        median_seconds,
+        first_seconds,
+        repeats,
+    } = timing;
     println!(
-        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"seconds\":{seconds:.6},\"updates_per_s\":{:.1}}}",
+        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"repeats\":{repeats},\"seconds\":{median_seconds:.6},\"updates_per_s\":{:.1},\"first_run_updates_per_s\":{:.1}}}",
         args[2],
         rayon::current_num_threads(),
-        updates as f64 / seconds
+        updates as f64 / median_seconds,
+        updates as f64 / first_seconds
     );
 }
