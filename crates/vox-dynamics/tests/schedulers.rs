@@ -268,6 +268,19 @@ fn voter_complete_graph_kernel_matches_the_generic_loop_including_absorption() {
         absorbed_runs >= 12,
         "only {absorbed_runs} runs were absorbed"
     );
+    // A sweep that starts absorbed changes nothing but still makes every draw.
+    for initial_fraction_a in [0.0, 1.0] {
+        let make = || {
+            let params = QVoterParams {
+                initial_fraction_a,
+                ..QVoterParams::default()
+            };
+            QVoter::new(params, Topology::Complete { n: 1500 }, 3).unwrap()
+        };
+        for scheduler in [Scheduler::Pairwise, Scheduler::RandomSequential] {
+            assert_kernel_matches_generic(make, states, scheduler, 3, 3);
+        }
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 
-use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE, KERNEL_CHUNK};
+use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE, KERNEL_CHUNK, KERNEL_WORDS};
 use crate::error::{invalid, Result};
 use crate::graph::{complete_graph_arc_from_words, Graph, Topology};
 use crate::record::StateView;
@@ -1010,12 +1010,15 @@ impl UpdateRule for Deffuant {
         let opinions = &mut self.opinions[..n];
         let mut n_changed = 0u64;
         let mut ahead = WordsAhead::default();
-        for chunk_start in (0..n).step_by(KERNEL_CHUNK) {
-            let chunk = KERNEL_CHUNK.min(n - chunk_start);
-            // At most four words per meeting (two per draw).
-            let words = ahead.reserve(rng, 4 * chunk);
+        let mut done = 0;
+        while done < n {
+            let words = ahead.reserve(rng, KERNEL_WORDS);
+            // A meeting takes two words, rarely up to four: the block stops while four remain.
+            let last_start = words.len() - 4;
+            let block_end = n.min(done + KERNEL_CHUNK);
             let mut next = 0;
-            for _ in 0..chunk {
+            while done < block_end && next <= last_start {
+                done += 1;
                 let (listener, speaker) = complete_graph_arc_from_words(n_words, words, &mut next);
                 let (x_listener, x_speaker) = (opinions[listener], opinions[speaker]);
                 let difference = x_speaker - x_listener;

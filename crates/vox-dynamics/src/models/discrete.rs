@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{count_states, place_fraction, KERNEL_CHUNK};
+use super::{count_states, place_fraction, KERNEL_CHUNK, KERNEL_WORDS};
 use crate::error::{invalid, Result};
 use crate::graph::{complete_graph_arc_from_words, Topology};
 use crate::record::StateView;
@@ -164,24 +164,36 @@ impl UpdateRule for QVoter {
         let mut outcome = SweepOutcome::default();
         // A local count rather than `outcome.n_changed`, which LLVM keeps in memory.
         let mut n_changed = 0u64;
+        // The generic loop stops at the update that makes the state absorbing, i.e. when a
+        // change brings the count of A to 0 or n. Testing `old != new` there costs a branch
+        // that is a coin flip while both opinions are common; it is implied unless the sweep
+        // starts absorbed, and then nothing can change, so no count is an edge.
+        let (edge_low, edge_high) = if count_a == 0 || count_a == n as i64 {
+            (-1, -1)
+        } else {
+            (0, n as i64)
+        };
         let mut ahead = WordsAhead::default();
-        'chunks: for chunk_start in (0..n).step_by(KERNEL_CHUNK) {
-            let chunk = KERNEL_CHUNK.min(n - chunk_start);
-            // At most four words per update (two per draw).
-            let words = ahead.reserve(rng, 4 * chunk);
+        let mut done = 0;
+        'blocks: while done < n {
+            let words = ahead.reserve(rng, KERNEL_WORDS);
+            // An update takes two words, rarely up to four: the block stops while four remain.
+            let last_start = words.len() - 4;
+            let block_end = n.min(done + KERNEL_CHUNK);
             let mut next = 0;
-            for update in chunk_start..chunk_start + chunk {
+            while done < block_end && next <= last_start {
+                done += 1;
                 let (agent, partner) = complete_graph_arc_from_words(n_words, words, &mut next);
                 let (old, new) = (states[agent], states[partner]);
                 states[agent] = new;
                 // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
                 count_a += i64::from(old) - i64::from(new);
                 n_changed += u64::from(old != new);
-                if (count_a == 0 || count_a == n as i64) && old != new {
-                    outcome.n_updates = update as u64 + 1;
+                if count_a == edge_low || count_a == edge_high {
+                    outcome.n_updates = done as u64;
                     outcome.absorbed = true;
                     ahead.used(next);
-                    break 'chunks;
+                    break 'blocks;
                 }
             }
             ahead.used(next);

@@ -33,9 +33,13 @@ pub const CONFIDENCE_TOLERANCE: f64 = 1e-9;
 /// only asymptotically (DeGroot, Friedkin–Johnsen, HK on graphs, Deffuant), in opinion units.
 pub const CHANGE_TOLERANCE: f64 = 1e-12;
 
-/// Updates per block of the complete-graph Deffuant and voter kernels, which draw each
+/// Most updates per block of the complete-graph Deffuant and voter kernels, which draw each
 /// block's random words ahead (see [`crate::rng::WordsAhead`]).
 pub(crate) const KERNEL_CHUNK: usize = 1024;
+
+/// Words reserved per block: two per update plus a few for the rare draws that take a second
+/// word, so that few words are left over to move to the front of the next block.
+pub(crate) const KERNEL_WORDS: usize = 2 * KERNEL_CHUNK + 16;
 
 /// Seeded placement of exactly `round(fraction · n)` agents in `state`, the rest in `base`.
 pub(crate) fn place_fraction(n: usize, fraction: f64, state: u8, base: u8, seed: u64) -> Vec<u8> {
