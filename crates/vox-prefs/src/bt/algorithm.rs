@@ -512,12 +512,66 @@ fn gradient(
     }
 }
 
-/// The factorised negative Hessian of a fit at its optimum (gauge-fixed like Newton's), reused as
-/// a fixed Newton matrix for every bootstrap resample.
+/// The gradient and negative Hessian without the log-likelihood (no `log` per pair under half
+/// or dropped ties); other tie models go through [`evaluate`].
+#[allow(clippy::too_many_arguments)]
+fn grad_and_neg_hessian(
+    model: TieModel,
+    l2: f64,
+    table: &PairTable,
+    weights: &[f64],
+    theta: &[f64],
+    eta: f64,
+    grad: &mut [f64],
+    neg_hess: &mut [f64],
+) {
+    let h = match model {
+        TieModel::Half => 0.5,
+        TieModel::Drop => 0.0,
+        TieModel::Davidson | TieModel::RaoKupper => {
+            evaluate(
+                model,
+                l2,
+                table,
+                weights,
+                theta,
+                eta,
+                Some((grad, neg_hess)),
+            );
+            return;
+        }
+    };
+    let (n, m) = (table.n_items, grad.len());
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    neg_hess.iter_mut().for_each(|x| *x = 0.0);
+    for (p, &w) in table.pairs.iter().zip(weights) {
+        let (i, j) = (p.i as usize, p.j as usize);
+        let a = p.wins_i + h * p.ties;
+        let total = a + p.wins_j + h * p.ties;
+        let prob = sigmoid(theta[i] - theta[j]);
+        let g = w * (a - total * prob);
+        let v = w * total * prob * (1.0 - prob);
+        grad[i] += g;
+        grad[j] -= g;
+        neg_hess[i * m + i] += v;
+        neg_hess[j * m + j] += v;
+        neg_hess[i * m + j] -= v;
+        neg_hess[j * m + i] -= v;
+    }
+    for i in 0..n {
+        grad[i] -= 2.0 * l2 * theta[i];
+        neg_hess[i * m + i] += 2.0 * l2;
+    }
+}
+
+/// The factorised negative Hessian of a pair table at a point (gauge-fixed like Newton's), with
+/// the gradient there: the fixed Newton matrix and first step of [`refit_fixed_hessian`].
 #[derive(Debug, Clone)]
 pub(crate) struct FixedHessian {
     chol: Cholesky,
     m: usize,
+    /// Gradient at the point the Hessian was taken.
+    grad: Vec<f64>,
 }
 
 impl FixedHessian {
@@ -533,14 +587,15 @@ impl FixedHessian {
         let m = n + usize::from(has_tie_parameter(params.ties()));
         let mut grad = vec![0.0; m];
         let mut neg_hess = vec![0.0; m * m];
-        evaluate(
+        grad_and_neg_hessian(
             params.ties(),
             params.l2(),
             table,
             weights,
             theta,
             eta.unwrap_or(0.0),
-            Some((&mut grad, &mut neg_hess)),
+            &mut grad,
+            &mut neg_hess,
         );
         if params.l2() == 0.0 {
             for i in 0..n {
@@ -552,15 +607,18 @@ impl FixedHessian {
         Some(FixedHessian {
             chol: Cholesky::new(&neg_hess, m)?,
             m,
+            grad,
         })
     }
 }
 
 /// Refits a resample from `start` by simplified Newton steps `x ← x + H₀⁻¹ g(x)`, with `H₀` the
-/// full-data Hessian: no Hessian, Cholesky or log-likelihood per step, only a gradient and two
-/// triangular solves. A resample's Hessian differs from `H₀` by sampling noise, so the steps
-/// contract geometrically; iteration stops once the largest step is below `tolerance` (the
-/// error left is then about that size). Returns `None` when the steps stop contracting
+/// resample's Hessian at `start` (`h0`, built by [`FixedHessian::at`] on the same table and
+/// point; its gradient is the first step's): no Hessian, Cholesky or log-likelihood per step,
+/// only a gradient and two triangular solves. The Hessian changes little between `start` and
+/// the optimum, so the steps contract geometrically; iteration stops once the largest step is
+/// below `tolerance` (the error left is then about that size). Returns `None` when the steps
+/// stop contracting
 /// (halving at least every other step) or exceed `max_steps`; the caller then runs full Newton.
 pub(crate) fn refit_fixed_hessian(
     params: &BradleyTerryValidParams,
@@ -578,15 +636,19 @@ pub(crate) fn refit_fixed_hessian(
     let mut step = vec![0.0; m];
     let mut previous = f64::INFINITY;
     for k in 1..=max_steps {
-        gradient(
-            params.ties(),
-            params.l2(),
-            table,
-            weights,
-            &theta,
-            eta,
-            &mut step,
-        );
+        if k == 1 {
+            step.copy_from_slice(&h0.grad);
+        } else {
+            gradient(
+                params.ties(),
+                params.l2(),
+                table,
+                weights,
+                &theta,
+                eta,
+                &mut step,
+            );
+        }
         h0.chol.solve_in_place(&mut step);
         let size = step.iter().fold(0.0f64, |acc, s| acc.max(s.abs()));
         if !size.is_finite() || (k > 2 && size > 0.5 * previous) {
