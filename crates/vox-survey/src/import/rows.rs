@@ -36,10 +36,10 @@ fn clean(name: &str) -> String {
         .to_string()
 }
 
-/// Imports a CSV/TSV of individual respondents.
-pub fn import_rows(path: &Path, config: &RowsConfig) -> Result<Imported> {
+/// Opens a CSV/TSV of respondents: the reader and the cleaned header names.
+fn open_table(path: &Path, delimiter: u8) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(config.delimiter)
+        .delimiter(delimiter)
         .from_path(path)
         .map_err(|e| SurveyError::invalid(path, 0, "-", format!("cannot read: {e}")))?;
     let headers: Vec<String> = reader
@@ -48,16 +48,25 @@ pub fn import_rows(path: &Path, config: &RowsConfig) -> Result<Imported> {
         .iter()
         .map(clean)
         .collect();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            SurveyError::invalid(
-                path,
-                1,
-                name,
-                format!("no such column; the columns are {}", headers.join(", ")),
-            )
-        })
-    };
+    Ok((reader, headers))
+}
+
+/// The index of column `name`, or an error naming the columns there are.
+fn column_index(path: &Path, headers: &[String], name: &str) -> Result<usize> {
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        SurveyError::invalid(
+            path,
+            1,
+            name,
+            format!("no such column; the columns are {}", headers.join(", ")),
+        )
+    })
+}
+
+/// Imports a CSV/TSV of individual respondents.
+pub fn import_rows(path: &Path, config: &RowsConfig) -> Result<Imported> {
+    let (mut reader, headers) = open_table(path, config.delimiter)?;
+    let column = |name: &str| column_index(path, &headers, name);
     let group_col = column(&config.group_column)?;
     let question_cols: Vec<(String, usize)> = config
         .question_columns
@@ -154,26 +163,8 @@ pub fn import_respondents(
     attribute_columns: &[String],
     max_respondents: Option<usize>,
 ) -> Result<(vox_core::Population, Vec<crate::individual::ActualAnswer>)> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(config.delimiter)
-        .from_path(path)
-        .map_err(|e| SurveyError::invalid(path, 0, "-", format!("cannot read: {e}")))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| SurveyError::invalid(path, 1, "-", format!("malformed header: {e}")))?
-        .iter()
-        .map(clean)
-        .collect();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            SurveyError::invalid(
-                path,
-                1,
-                name,
-                format!("no such column; the columns are {}", headers.join(", ")),
-            )
-        })
-    };
+    let (mut reader, headers) = open_table(path, config.delimiter)?;
+    let column = |name: &str| column_index(path, &headers, name);
     let attributes: Vec<(String, usize)> = attribute_columns
         .iter()
         .map(|a| column(a).map(|c| (a.clone(), c)))
