@@ -64,31 +64,14 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 dir.display()
             );
         }
-        let report = super::survey::compare_files(
-            &dir.join("distributions.jsonl"),
-            &human,
-            args.seed,
-            1000,
-        )?;
-        std::fs::write(
-            dir.join("compare.json"),
-            serde_json::to_string_pretty(&report)?,
-        )?;
+        let report = super::survey::compare_run_dir(&dir, &human, args.seed)?;
         let title = dir.file_name().map_or_else(
             || dir.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         sections_data.push((title, manifest, report));
     }
-    let sections: Vec<vox_survey::html::Section<'_>> = sections_data
-        .iter()
-        .map(|(title, manifest, report)| vox_survey::html::Section {
-            title,
-            report,
-            manifest: Some(manifest),
-        })
-        .collect();
-    let page = vox_survey::html::render("vox survey report", &sections);
+    let page = super::survey::render_runs("vox survey report", &sections_data);
     let out = args.out.unwrap_or_else(|| args.dir.join("report.html"));
     std::fs::write(&out, page).with_context(|| format!("writing {}", out.display()))?;
     println!("{}", out.display());

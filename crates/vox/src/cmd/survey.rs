@@ -565,6 +565,36 @@ pub(crate) fn compare_files(
         .with_context(|| format!("comparing {} with {}", simulated.display(), human.display()))
 }
 
+/// Compares a run directory's `distributions.jsonl` with `human` (1,000 bootstrap resamples)
+/// and writes the report to the directory's `compare.json`.
+pub(crate) fn compare_run_dir(
+    run_dir: &Path,
+    human: &Path,
+    seed: u64,
+) -> anyhow::Result<CompareReport> {
+    let report = compare_files(&run_dir.join("distributions.jsonl"), human, seed, 1000)?;
+    let path = run_dir.join("compare.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(report)
+}
+
+/// The HTML page of titled, compared runs.
+pub(crate) fn render_runs(
+    page_title: &str,
+    runs: &[(impl AsRef<str>, RunManifest, CompareReport)],
+) -> String {
+    let sections: Vec<vox_survey::html::Section<'_>> = runs
+        .iter()
+        .map(|(title, manifest, report)| vox_survey::html::Section {
+            title: title.as_ref(),
+            report,
+            manifest: Some(manifest),
+        })
+        .collect();
+    vox_survey::html::render(page_title, &sections)
+}
+
 fn compare_cmd(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let report = compare_files(&args.simulated, &args.human, args.seed, args.resamples)?;
     for diagnostic in &report.diagnostics {
@@ -885,29 +915,12 @@ fn demo_cmd(args: DemoArgs) -> anyhow::Result<ExitCode> {
             &run_dir,
             name,
         )?;
-        let report = compare_files(
-            &run_dir.join("distributions.jsonl"),
-            &human_path,
-            args.seed,
-            1000,
-        )?;
-        std::fs::write(
-            run_dir.join("compare.json"),
-            serde_json::to_string_pretty(&report)?,
-        )?;
+        let report = compare_run_dir(&run_dir, &human_path, args.seed)?;
         results.push((title, manifest, report));
     }
-    let sections: Vec<vox_survey::html::Section<'_>> = results
-        .iter()
-        .map(|(title, manifest, report)| vox_survey::html::Section {
-            title,
-            report,
-            manifest: Some(manifest),
-        })
-        .collect();
-    let page = vox_survey::html::render(
+    let page = render_runs(
         "vox demo: simulated survey respondents against real people",
-        &sections,
+        &results,
     );
     let report_path = args.out.join("report.html");
     std::fs::write(&report_path, page)
