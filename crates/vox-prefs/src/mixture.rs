@@ -203,6 +203,16 @@ impl MixtureParams {
 }
 
 impl Mixture {
+    /// The prototype with annotator `u`'s largest weight, and that weight.
+    pub fn main_prototype(&self, u: usize) -> Option<(usize, f64)> {
+        self.responsibilities
+            .get(u)?
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     /// Few-shot assignment: the posterior over prototypes of a new annotator given a handful of
     /// their votes (`votes` must use the same item names; unknown items are ignored).
     pub fn assign(&self, votes: &VoteSet) -> Vec<f64> {

@@ -145,8 +145,7 @@ pub fn html(
             clusters
                 .and_then(|m| {
                     let u = m.annotators.iter().position(|x| x == name)?;
-                    let r = &m.responsibilities[u];
-                    let (k, w) = r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+                    let (k, w) = m.main_prototype(u)?;
                     Some(format!("{} ({w:.2})", k + 1))
                 })
                 .unwrap_or_else(|| "–".into())
@@ -189,8 +188,8 @@ fn clusters_section(out: &mut String, m: &Mixture, rows: &[LeaderboardRow]) {
          <table><tr><th>cluster</th><th>mixing weight</th><th>annotators</th><th>top items</th></tr>"
     );
     let mut assigned = vec![0usize; k];
-    for r in &m.responsibilities {
-        if let Some((c, _)) = r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+    for u in 0..m.responsibilities.len() {
+        if let Some((c, _)) = m.main_prototype(u) {
             assigned[c] += 1;
         }
     }

@@ -181,19 +181,23 @@ impl BradleyTerry {
         let n = self.theta.len();
         let total = self.table.total();
         let n_trials = total.round() as u64;
-        // The cells, flattened: (pair index, cell slot 0..3, probability).
-        let mut cell_probs: Vec<(usize, usize, f64)> = Vec::new();
-        for (k, p) in self.table.pairs.iter().enumerate() {
-            for (slot, (_, count)) in cells(p).into_iter().enumerate() {
-                if count > 0.0 {
-                    cell_probs.push((k, slot, count / total));
-                }
-            }
-        }
-        let probs: Vec<f64> = cell_probs.iter().map(|c| c.2).collect();
+        // The non-empty cells, flattened: (pair index, cell slot 0..3) and their probabilities.
+        let (slots, probs): (Vec<(usize, usize)>, Vec<f64>) = self
+            .table
+            .pairs
+            .iter()
+            .enumerate()
+            .flat_map(|(k, p)| {
+                cells(p)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (_, count))| *count > 0.0)
+                    .map(move |(slot, (_, count))| ((k, slot), count / total))
+            })
+            .unzip();
         let n_per_item = self.table.n_per_item();
         let n_total: f64 = n_per_item.iter().sum::<f64>().max(1.0);
-        let _span = tracing::debug_span!("bootstrap", rounds, n_cells = cell_probs.len()).entered();
+        let _span = tracing::debug_span!("bootstrap", rounds, n_cells = slots.len()).entered();
         let results: Vec<Result<(Vec<f64>, bool), FitError>> = (0..rounds)
             .into_par_iter()
             .map(|round| {
@@ -208,9 +212,9 @@ impl BradleyTerry {
                     p.wins_j = 0.0;
                     p.ties = 0.0;
                 }
-                let mut counts = vec![0u64; cell_probs.len()];
+                let mut counts = vec![0u64; slots.len()];
                 crate::sampling::multinomial(n_trials, &probs, &mut rng, &mut counts);
-                for (&(k, slot, _), &x) in cell_probs.iter().zip(&counts) {
+                for (&(k, slot), &x) in slots.iter().zip(&counts) {
                     let p = &mut table.pairs[k];
                     match slot {
                         0 => p.wins_i = x as f64,
@@ -220,26 +224,25 @@ impl BradleyTerry {
                 }
                 let identifiable = self.params.l2() > 0.0
                     || check_identifiable(&table, &self.items, self.params.ties()).is_ok();
-                // Fast path: simplified Newton with the full-data Hessian (see
-                // `refit_fixed_hessian`); full Newton when it does not contract or the resample
-                // has no finite MLE.
-                let fixed = if identifiable {
-                    FixedHessian::at(&self.params, &table, &self.weights, &self.theta, self.eta)
-                } else {
-                    None
-                };
-                let fast = match (&fixed, identifiable) {
-                    (Some(h0), true) => refit_fixed_hessian(
-                        &self.params,
-                        &table,
-                        &self.weights,
-                        (&self.theta, self.eta),
-                        h0,
-                        BOOTSTRAP_STEP_TOLERANCE,
-                        50,
-                    ),
-                    _ => None,
-                };
+                // Fast path: simplified Newton with the resample's Hessian at the full-data
+                // estimate (see `refit_fixed_hessian`); full Newton when it does not contract or
+                // the resample has no finite MLE.
+                let fast = identifiable
+                    .then(|| {
+                        FixedHessian::at(&self.params, &table, &self.weights, &self.theta, self.eta)
+                    })
+                    .flatten()
+                    .and_then(|h0| {
+                        refit_fixed_hessian(
+                            &self.params,
+                            &table,
+                            &self.weights,
+                            (&self.theta, self.eta),
+                            &h0,
+                            BOOTSTRAP_STEP_TOLERANCE,
+                            50,
+                        )
+                    });
                 let (mut theta, converged) = match fast {
                     Some((theta, _, _)) => (theta, true),
                     None => {

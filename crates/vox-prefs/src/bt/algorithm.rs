@@ -156,100 +156,137 @@ fn evaluate(
     eta: f64,
     grad_hess: Option<(&mut [f64], &mut [f64])>,
 ) -> f64 {
+    let (grad, neg_hess) = match grad_hess {
+        Some((g, h)) => (Some(g), Some(h)),
+        None => (None, None),
+    };
+    let point = Point { theta, eta };
+    accumulate(model, l2, table, weights, point, true, grad, neg_hess)
+}
+
+/// Where a pass over the pairs is evaluated.
+#[derive(Clone, Copy)]
+struct Point<'a> {
+    theta: &'a [f64],
+    eta: f64,
+}
+
+/// One pass over the pairs: the penalised log-likelihood when `with_ll` (else 0), and, when
+/// given, the gradient and the negative Hessian (overwritten; dimension `n + 1` with a tie
+/// parameter). Half and dropped ties reduce each pair to a logistic term (ties split into the
+/// wins): one `exp`, plus one `ln_1p` only for the log-likelihood.
+#[allow(clippy::too_many_arguments)]
+fn accumulate(
+    model: TieModel,
+    l2: f64,
+    table: &PairTable,
+    weights: &[f64],
+    Point { theta, eta }: Point<'_>,
+    with_ll: bool,
+    mut grad: Option<&mut [f64]>,
+    mut neg_hess: Option<&mut [f64]>,
+) -> f64 {
     let n = table.n_items;
-    let mut ll = -l2 * theta.iter().map(|t| t * t).sum::<f64>();
-    // Half and dropped ties reduce each pair to a logistic term (ties split into the wins).
+    let m = n + usize::from(has_tie_parameter(model));
+    if let Some(g) = grad.as_deref_mut() {
+        g.iter_mut().for_each(|x| *x = 0.0);
+    }
+    if let Some(h) = neg_hess.as_deref_mut() {
+        h.iter_mut().for_each(|x| *x = 0.0);
+    }
     let tie_share = match model {
         TieModel::Half => Some(0.5),
         TieModel::Drop => Some(0.0),
         TieModel::Davidson | TieModel::RaoKupper => None,
     };
-    match grad_hess {
-        None => {
-            for (p, &w) in table.pairs.iter().zip(weights) {
-                let d = theta[p.i as usize] - theta[p.j as usize];
-                if let Some(h) = tie_share {
-                    ll += w * logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties)[0];
-                    continue;
-                }
+    let mut ll = 0.0;
+    for (p, &w) in table.pairs.iter().zip(weights) {
+        let (i, j) = (p.i as usize, p.j as usize);
+        let d = theta[i] - theta[j];
+        // [log p, ∂/∂d, ∂/∂η, ∂²/∂d², ∂²/∂d∂η, ∂²/∂η²], weighted and summed over the cells.
+        let acc = match tie_share {
+            Some(h) => {
+                let c = logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties, with_ll);
+                [w * c[0], w * c[1], 0.0, w * c[2], 0.0, 0.0]
+            }
+            None => {
+                let mut acc = [0.0; 6];
                 for (cell, count) in cells(p) {
                     if count > 0.0 {
-                        ll += w * count * cell_derivatives(model, d, eta, cell)[0];
-                    }
-                }
-            }
-        }
-        Some((grad, neg_hess)) => {
-            let m = grad.len();
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            neg_hess.iter_mut().for_each(|h| *h = 0.0);
-            for (p, &w) in table.pairs.iter().zip(weights) {
-                let (i, j) = (p.i as usize, p.j as usize);
-                let d = theta[i] - theta[j];
-                let mut acc = [0.0; 6];
-                if let Some(h) = tie_share {
-                    let c = logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties);
-                    acc = [w * c[0], w * c[1], 0.0, w * c[2], 0.0, 0.0];
-                } else {
-                    for (cell, count) in cells(p) {
-                        if count > 0.0 {
-                            let c = cell_derivatives(model, d, eta, cell);
-                            for k in 0..6 {
-                                acc[k] += w * count * c[k];
-                            }
+                        let c = cell_derivatives(model, d, eta, cell);
+                        for k in 0..6 {
+                            acc[k] += w * count * c[k];
                         }
                     }
                 }
-                ll += acc[0];
-                grad[i] += acc[1];
-                grad[j] -= acc[1];
-                let hdd = -acc[3];
-                neg_hess[i * m + i] += hdd;
-                neg_hess[j * m + j] += hdd;
-                neg_hess[i * m + j] -= hdd;
-                neg_hess[j * m + i] -= hdd;
-                if m > n {
-                    grad[n] += acc[2];
-                    let hde = -acc[4];
-                    neg_hess[i * m + n] += hde;
-                    neg_hess[n * m + i] += hde;
-                    neg_hess[j * m + n] -= hde;
-                    neg_hess[n * m + j] -= hde;
-                    neg_hess[n * m + n] -= acc[5];
-                }
+                acc
             }
-            for i in 0..n {
-                grad[i] -= 2.0 * l2 * theta[i];
-                neg_hess[i * m + i] += 2.0 * l2;
+        };
+        ll += acc[0];
+        if let Some(g) = grad.as_deref_mut() {
+            g[i] += acc[1];
+            g[j] -= acc[1];
+            if m > n {
+                g[n] += acc[2];
+            }
+        }
+        if let Some(h) = neg_hess.as_deref_mut() {
+            let hdd = -acc[3];
+            h[i * m + i] += hdd;
+            h[j * m + j] += hdd;
+            h[i * m + j] -= hdd;
+            h[j * m + i] -= hdd;
+            if m > n {
+                let hde = -acc[4];
+                h[i * m + n] += hde;
+                h[n * m + i] += hde;
+                h[j * m + n] -= hde;
+                h[n * m + j] -= hde;
+                h[n * m + n] -= acc[5];
             }
         }
     }
-    ll
+    if let Some(g) = grad {
+        for i in 0..n {
+            g[i] -= 2.0 * l2 * theta[i];
+        }
+    }
+    if let Some(h) = neg_hess {
+        for i in 0..n {
+            h[i * m + i] += 2.0 * l2;
+        }
+    }
+    if with_ll {
+        ll - l2 * theta.iter().map(|t| t * t).sum::<f64>()
+    } else {
+        0.0
+    }
 }
 
 /// `[log-likelihood, ∂/∂d, ∂²/∂d²]` of a pair under the logistic model with `a` wins for `i` and
-/// `b` for `j` (ties already split into them), `d = θᵢ − θⱼ`. One `exp` and one `ln_1p` per pair:
-/// with `e = exp(−|d|)`, `softplus(∓d)` share `ln(1 + e)` and `σ(d)` is `1/(1+e)` or `e/(1+e)`.
-/// Equal to summing [`cell_derivatives`] over the pair's cells (the bootstrap's hot loop).
-fn logistic_pair(d: f64, a: f64, b: f64) -> [f64; 3] {
+/// `b` for `j` (ties already split into them), `d = θᵢ − θⱼ`; the log-likelihood is 0 unless
+/// `with_ll`. With `e = exp(−|d|)`, `softplus(∓d)` share `ln(1 + e)` and `σ(d)` is `1/(1+e)` or
+/// `e/(1+e)`. Equal to summing [`cell_derivatives`] over the pair's cells.
+fn logistic_pair(d: f64, a: f64, b: f64, with_ll: bool) -> [f64; 3] {
     let e = (-d.abs()).exp();
-    let log1p = e.ln_1p();
-    let (sp_neg, sp_pos) = if d >= 0.0 {
-        (log1p, d + log1p)
-    } else {
-        (log1p - d, log1p)
-    };
     let p = if d >= 0.0 {
         1.0 / (1.0 + e)
     } else {
         e / (1.0 + e)
     };
+    let ll = if with_ll {
+        let log1p = e.ln_1p();
+        let (sp_neg, sp_pos) = if d >= 0.0 {
+            (log1p, d + log1p)
+        } else {
+            (log1p - d, log1p)
+        };
+        -a * sp_neg - b * sp_pos
+    } else {
+        0.0
+    };
     let total = a + b;
-    [
-        -a * sp_neg - b * sp_pos,
-        a - total * p,
-        -total * p * (1.0 - p),
-    ]
+    [ll, a - total * p, -total * p * (1.0 - p)]
 }
 
 /// Fails when the unpenalised MLE cannot exist.
@@ -466,104 +503,6 @@ fn newton(
     })
 }
 
-/// The gradient of the penalised log-likelihood alone (no log-likelihood, no Hessian): one `exp`
-/// per pair under half or dropped ties.
-fn gradient(
-    model: TieModel,
-    l2: f64,
-    table: &PairTable,
-    weights: &[f64],
-    theta: &[f64],
-    eta: f64,
-    grad: &mut [f64],
-) {
-    let n = table.n_items;
-    grad.iter_mut().for_each(|g| *g = 0.0);
-    let tie_share = match model {
-        TieModel::Half => Some(0.5),
-        TieModel::Drop => Some(0.0),
-        TieModel::Davidson | TieModel::RaoKupper => None,
-    };
-    for (p, &w) in table.pairs.iter().zip(weights) {
-        let (i, j) = (p.i as usize, p.j as usize);
-        let d = theta[i] - theta[j];
-        let (gd, ge) = match tie_share {
-            Some(h) => {
-                let a = p.wins_i + h * p.ties;
-                let total = a + p.wins_j + h * p.ties;
-                (w * (a - total * sigmoid(d)), 0.0)
-            }
-            None => cells(p).into_iter().filter(|(_, count)| *count > 0.0).fold(
-                (0.0, 0.0),
-                |(gd, ge), (cell, count)| {
-                    let c = cell_derivatives(model, d, eta, cell);
-                    (gd + w * count * c[1], ge + w * count * c[2])
-                },
-            ),
-        };
-        grad[i] += gd;
-        grad[j] -= gd;
-        if grad.len() > n {
-            grad[n] += ge;
-        }
-    }
-    for i in 0..n {
-        grad[i] -= 2.0 * l2 * theta[i];
-    }
-}
-
-/// The gradient and negative Hessian without the log-likelihood (no `log` per pair under half
-/// or dropped ties); other tie models go through [`evaluate`].
-#[allow(clippy::too_many_arguments)]
-fn grad_and_neg_hessian(
-    model: TieModel,
-    l2: f64,
-    table: &PairTable,
-    weights: &[f64],
-    theta: &[f64],
-    eta: f64,
-    grad: &mut [f64],
-    neg_hess: &mut [f64],
-) {
-    let h = match model {
-        TieModel::Half => 0.5,
-        TieModel::Drop => 0.0,
-        TieModel::Davidson | TieModel::RaoKupper => {
-            evaluate(
-                model,
-                l2,
-                table,
-                weights,
-                theta,
-                eta,
-                Some((grad, neg_hess)),
-            );
-            return;
-        }
-    };
-    let (n, m) = (table.n_items, grad.len());
-    grad.iter_mut().for_each(|g| *g = 0.0);
-    neg_hess.iter_mut().for_each(|x| *x = 0.0);
-    for (p, &w) in table.pairs.iter().zip(weights) {
-        let (i, j) = (p.i as usize, p.j as usize);
-        let a = p.wins_i + h * p.ties;
-        let total = a + p.wins_j + h * p.ties;
-        let prob = sigmoid(theta[i] - theta[j]);
-        let g = w * (a - total * prob);
-        let v = w * total * prob * (1.0 - prob);
-        grad[i] += g;
-        grad[j] -= g;
-        neg_hess[i * m + i] += v;
-        neg_hess[j * m + j] += v;
-        neg_hess[i * m + j] -= v;
-        neg_hess[j * m + i] -= v;
-    }
-    for i in 0..n {
-        grad[i] -= 2.0 * l2 * theta[i];
-        neg_hess[i * m + i] += 2.0 * l2;
-    }
-}
-
 /// The factorised negative Hessian of a pair table at a point (gauge-fixed like Newton's), with
 /// the gradient there: the fixed Newton matrix and first step of [`refit_fixed_hessian`].
 #[derive(Debug, Clone)]
@@ -587,15 +526,19 @@ impl FixedHessian {
         let m = n + usize::from(has_tie_parameter(params.ties()));
         let mut grad = vec![0.0; m];
         let mut neg_hess = vec![0.0; m * m];
-        grad_and_neg_hessian(
+        let point = Point {
+            theta,
+            eta: eta.unwrap_or(0.0),
+        };
+        accumulate(
             params.ties(),
             params.l2(),
             table,
             weights,
-            theta,
-            eta.unwrap_or(0.0),
-            &mut grad,
-            &mut neg_hess,
+            point,
+            false,
+            Some(&mut grad),
+            Some(&mut neg_hess),
         );
         if params.l2() == 0.0 {
             for i in 0..n {
@@ -639,14 +582,16 @@ pub(crate) fn refit_fixed_hessian(
         if k == 1 {
             step.copy_from_slice(&h0.grad);
         } else {
-            gradient(
+            let point = Point { theta: &theta, eta };
+            accumulate(
                 params.ties(),
                 params.l2(),
                 table,
                 weights,
-                &theta,
-                eta,
-                &mut step,
+                point,
+                false,
+                Some(&mut step),
+                None,
             );
         }
         h0.chol.solve_in_place(&mut step);
@@ -800,7 +745,12 @@ mod tests {
                         want[k] += count * c[k];
                     }
                 }
-                let got = logistic_pair(d, p.wins_i + share * p.ties, p.wins_j + share * p.ties);
+                let got = logistic_pair(
+                    d,
+                    p.wins_i + share * p.ties,
+                    p.wins_j + share * p.ties,
+                    true,
+                );
                 for (g, w) in got.iter().zip([want[0], want[1], want[3]]) {
                     assert!(
                         (g - w).abs() <= 1e-12 * w.abs().max(1.0),
