@@ -151,22 +151,8 @@ fn export_ties_and_margins() {
     let pq = dir.path().join("train.parquet");
     run_ok(&mut base(&texts, &pq));
     assert!(std::fs::metadata(&pq).unwrap().len() > 0);
-    let trl = votes.clone();
-    let out_path = train.clone();
     // An unknown margin column names what was expected.
-    let out = vox()
-        .args([
-            "prefs",
-            "export",
-            "--prompt",
-            "prompt",
-            "--texts",
-            "prompt,ra,rb",
-        ])
-        .args(["--margin", "nope"])
-        .arg(&trl)
-        .arg("--train")
-        .arg(&out_path)
+    let out = base(&["--texts", "prompt,ra,rb", "--margin", "nope"], &train)
         .output()
         .unwrap();
     assert!(!out.status.success());
