@@ -409,7 +409,10 @@ const HK_LEVELS: f64 = (1u64 << 40) as f64;
 /// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range). HK preserves the
 /// order of opinions on the complete graph, and the windows [xₖ − ε, xₖ + ε] of sorted agents
 /// move monotonically, so one sweep is a sort (O(N log N), O(N) once sorted) plus a two-pointer
-/// pass with an exact integer running sum. Integer sums make a collapsed cluster average to
+/// pass with exact integer sums. Agents at equal levels have equal windows, so below 2²² agents
+/// a sweep finds one window per run of equal levels (the runs are kept from sweep to sweep and
+/// shrink as clusters form) and then writes each run's new level to its agents; results are
+/// the same as from one window per agent. Integer sums make a collapsed cluster average to
 /// exactly itself, so the run reaches an *exact* fixed point (no agent changes level) instead
 /// of creeping by rounding errors. Pairs count as within ε when their levels differ by at most
 /// ⌊(ε + [`CONFIDENCE_TOLERANCE`]) · levels / range⌋.
@@ -418,7 +421,7 @@ pub struct HkComplete {
     topology: Topology,
     /// Opinion levels in ascending order.
     levels: Vec<i64>,
-    /// Scratch buffer for the next sweep's levels.
+    /// Scratch buffer for the next sweep's levels when there are too many agents for runs.
     next_levels: Vec<i64>,
     /// `agent_of_rank[k]` is the agent holding `levels[k]`.
     agent_of_rank: Vec<u32>,
@@ -430,6 +433,12 @@ pub struct HkComplete {
     level_width: f64,
     /// ε in levels, tolerance included.
     epsilon_levels: i64,
+    /// Runs of equal levels in `levels`, when `runs_valid`.
+    runs: LevelRuns,
+    /// Whether `runs` describes `levels` (a sweep keeps it up to date; `apply` does not).
+    runs_valid: bool,
+    /// Scratch for the next sweep's runs.
+    next_runs: LevelRuns,
 }
 
 impl HkComplete {
@@ -468,16 +477,31 @@ impl HkComplete {
         let agent_of_rank: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         let mut model = Self {
             topology: Topology::Complete { n: n_agents },
-            // A copy rather than `vec![0; n]`, whose pages the first sweep would fault in.
-            next_levels: levels.clone(),
+            // Only the sweep without runs (N >= 2²²) needs it; a copy rather than `vec![0; n]`,
+            // whose pages the first sweep would fault in.
+            next_levels: if n_agents >= MAX_RUN_AGENTS {
+                levels.clone()
+            } else {
+                Vec::new()
+            },
             levels,
             rank_of_agent: vec![0; n_agents],
             agent_of_rank,
             low,
             level_width,
             epsilon_levels,
+            runs: LevelRuns::default(),
+            runs_valid: false,
+            next_runs: LevelRuns::default(),
         };
         model.rebuild_ranks();
+        if n_agents < MAX_RUN_AGENTS {
+            // Built here, with the sweep's scratch written once, so that the first sweep does
+            // not pay for faulting their pages in (about as much as the sweep itself).
+            model.runs.rebuild(&model.levels);
+            model.runs_valid = true;
+            model.next_runs = model.runs.clone();
+        }
         Ok(model)
     }
 
@@ -536,6 +560,7 @@ impl UpdateRule for HkComplete {
         if self.levels[rank] == level {
             return false;
         }
+        self.runs_valid = false;
         self.levels[rank] = level;
         while rank > 0 && self.levels[rank - 1] > level {
             self.levels.swap(rank - 1, rank);
@@ -556,22 +581,30 @@ impl UpdateRule for HkComplete {
         let n = self.levels.len();
         // Levels lie in [0, 2⁴⁰], so window sums fit an i64 below 2²² agents; above that the
         // sum needs i128, whose conversion to f64 is a slow library call.
-        let (changed, sorted) = if n < 1 << 22 {
+        let (changed, sorted) = if n < MAX_RUN_AGENTS {
             let parts = if n >= PARALLEL_WINDOW_AGENTS {
                 rayon::current_num_threads()
             } else {
                 1
             };
-            window_pass_split(
-                &self.levels,
-                &mut self.next_levels,
+            if !self.runs_valid {
+                self.runs.rebuild(&self.levels);
+            }
+            let outcome = run_pass(
+                &mut self.levels,
+                &mut self.runs,
+                &mut self.next_runs,
                 self.epsilon_levels,
                 parts,
-            )
+            );
+            self.runs_valid = outcome.1;
+            outcome
         } else {
-            window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels)
+            let outcome =
+                window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels);
+            std::mem::swap(&mut self.levels, &mut self.next_levels);
+            outcome
         };
-        std::mem::swap(&mut self.levels, &mut self.next_levels);
         if !sorted {
             // Exact HK keeps the order; rounding of the means can swap two near-equal
             // neighbours by one level, so restore the invariant (pdqsort is O(N) on such input).
@@ -659,101 +692,414 @@ fn window_pass<S: WindowSum>(levels: &[i64], next: &mut [i64], eps: i64) -> (u64
     (changed, sorted)
 }
 
-/// Agents per block of [`window_pass_blocked`]: small enough that the block's sums and counts
-/// stay in L1 between the two loops.
-const WINDOW_BLOCK: usize = 512;
+/// Agents from which a sweep is split over rayon's threads: below it a part's work would not
+/// pay for waking a thread.
+const PARALLEL_WINDOW_AGENTS: usize = 1 << 16;
 
-/// [`window_pass`] for window sums that fit an `i64` (N < 2²²), split per block of agents into
-/// a scalar loop that moves the two pointers and keeps the exact running sum, and a loop of
-/// conversions and divisions that LLVM vectorises (four agents per AVX2 instruction). The
-/// conversions are written out so that they vectorise without AVX-512: u64 → f64 is the
-/// two-halves form compilers use for scalar SSE2 (one rounding, the same value as `as f64`),
-/// and f64 → i64 of a whole number in [0, 2⁵²) adds and subtracts 2⁵². Results are identical
-/// to `window_pass::<i64>`, which a unit test checks. `next` holds the next levels of agents
-/// `first..first + next.len()`, so that parts of a sweep can run on separate threads.
-fn window_pass_blocked(levels: &[i64], next: &mut [i64], first: usize, eps: i64) -> (u64, bool) {
-    let n = levels.len();
-    if next.is_empty() {
-        return (0, true);
+/// Agents below which [`HkComplete`] sweeps by runs: sums of levels fit an i64 and ranks a u32.
+const MAX_RUN_AGENTS: usize = 1 << 22;
+
+/// Runs of equal levels among sorted agents. On the complete graph agents with equal levels
+/// have equal windows and so equal next levels, so an HK sweep needs one window per *distinct*
+/// level; runs shrink fast as clusters form (at N = 10⁶ from 10⁶ to a few thousand within ten
+/// sweeps). Valid for N < [`MAX_RUN_AGENTS`].
+#[derive(Debug, Clone, Default, PartialEq)]
+struct LevelRuns {
+    /// The levels of the runs (ascending while the levels are sorted), then [`RUN_PAD`] copies
+    /// of `i64::MAX`, so that the window pointers can look ahead without a bounds test.
+    values: Vec<i64>,
+    /// `starts[j]` is the rank of the first agent of run `j`; the last entry is N.
+    starts: Vec<u32>,
+    /// `prefix[j]` is the exact sum of the levels of agents `0..starts[j]`; the last entry is
+    /// the sum of all levels.
+    prefix: Vec<i64>,
+}
+
+/// Sentinels after the run levels of [`LevelRuns`]: one per candidate of [`group_bounds`].
+const RUN_PAD: usize = RUN_LOOKAHEAD;
+
+impl LevelRuns {
+    fn n_runs(&self) -> usize {
+        self.starts.len().saturating_sub(1)
     }
-    // The window of agent `first`, where the pointer loop below would have it.
-    let start_level = levels[first];
-    let mut start = levels.partition_point(|&l| l < start_level - eps);
-    let mut end = levels.partition_point(|&l| l <= start_level + eps);
-    let mut sum: i64 = levels[start..end].iter().sum();
-    let mut changed = 0u64;
-    let mut sorted = true;
-    let mut previous = i64::MIN;
-    let mut block_sums = [0u64; WINDOW_BLOCK];
-    let mut block_counts = [0u32; WINDOW_BLOCK];
-    let last = first + next.len();
-    for block_start in (first..last).step_by(WINDOW_BLOCK) {
-        let block_levels = &levels[block_start..last.min(block_start + WINDOW_BLOCK)];
-        let len = block_levels.len();
-        for (offset, &center) in block_levels.iter().enumerate() {
-            while end < n && levels[end] <= center + eps {
-                sum += levels[end];
-                end += 1;
-            }
-            while levels[start] < center - eps {
-                sum -= levels[start];
-                start += 1;
-            }
-            // Levels are >= 0, so the sum is too; below 2²² agents it fits, and so does the
-            // count in a u32.
-            block_sums[offset] = sum as u64;
-            block_counts[offset] = (end - start) as u32;
+
+    /// The runs of `levels` (levels >= 0), in one branch-free pass: every agent writes its
+    /// level, rank and prefix sum to the next free slot, which only a new level claims.
+    fn rebuild(&mut self, levels: &[i64]) {
+        let n = levels.len();
+        self.values.clear();
+        self.values.resize(n + RUN_PAD, i64::MAX);
+        self.starts.clear();
+        self.starts.resize(n + 1, 0);
+        self.prefix.clear();
+        self.prefix.resize(n + 1, 0);
+        let mut n_runs = 0;
+        let mut sum = 0i64;
+        let mut previous = -1;
+        for (rank, &level) in levels.iter().enumerate() {
+            self.values[n_runs] = level;
+            self.starts[n_runs] = rank as u32;
+            self.prefix[n_runs] = sum;
+            n_runs += usize::from(level != previous);
+            previous = level;
+            sum += level;
         }
-        let block_next = &mut next[block_start - first..block_start - first + len];
-        let mut block_changed = 0u64;
-        for (((slot, &window_sum), &count), &center) in block_next
+        self.finish(n_runs, n as u32, sum);
+    }
+
+    /// Makes room for `n_runs` runs and their padding (reusing the allocation).
+    fn reserve_runs(&mut self, n_runs: usize) {
+        self.values.resize(n_runs + RUN_PAD, i64::MAX);
+        self.starts.resize(n_runs + 1, 0);
+        self.prefix.resize(n_runs + 1, 0);
+    }
+
+    /// Trims to the first `n_runs` runs, of `n` agents whose levels sum to `sum`, and pads.
+    fn finish(&mut self, n_runs: usize, n: u32, sum: i64) {
+        self.values.truncate(n_runs);
+        self.values.resize(n_runs + RUN_PAD, i64::MAX);
+        self.starts.truncate(n_runs);
+        self.starts.push(n);
+        self.prefix.truncate(n_runs);
+        self.prefix.push(sum);
+    }
+}
+
+/// Runs per block of [`part_pass`]: the block's sums, counts and next levels stay in L1
+/// between its loops.
+const RUN_BLOCK: usize = 128;
+
+/// Runs whose window bounds [`group_bounds`] finds together.
+const RUN_GROUP: usize = 4;
+
+/// Candidate runs per step of [`group_bounds`].
+const RUN_LOOKAHEAD: usize = 8;
+
+/// For ascending thresholds `limits` and a pointer `from` at or before the first bound, the
+/// bound for each threshold: the end of the runs with `values[k] < limit` when `STRICT`, else
+/// with `values[k] <= limit`. Every threshold is compared with [`RUN_LOOKAHEAD`] runs at once
+/// (vectorised), and the loop steps on only while the last threshold passes them all. A
+/// `while` loop per run instead mispredicts about once per run, since how far a window edge
+/// moves from one run to the next is close to random.
+#[inline(always)]
+fn group_bounds<const STRICT: bool>(
+    values: &[i64],
+    from: usize,
+    limits: [i64; RUN_GROUP],
+) -> [usize; RUN_GROUP] {
+    let mut passed = [0usize; RUN_GROUP];
+    let mut at = from;
+    loop {
+        let ahead: &[i64; RUN_LOOKAHEAD] = values[at..at + RUN_LOOKAHEAD].try_into().unwrap();
+        let mut step = [0i64; RUN_GROUP];
+        for &value in ahead {
+            for (count, &limit) in step.iter_mut().zip(&limits) {
+                *count += i64::from(if STRICT {
+                    value < limit
+                } else {
+                    value <= limit
+                });
+            }
+        }
+        for (total, &count) in passed.iter_mut().zip(&step) {
+            *total += count as usize;
+        }
+        if step[RUN_GROUP - 1] < RUN_LOOKAHEAD as i64 {
+            break;
+        }
+        at += RUN_LOOKAHEAD;
+    }
+    passed.map(|count| from + count)
+}
+
+/// The window bounds `[lower, upper)` of the run at level `center`, moved on from those of an
+/// earlier run one run at a time (for the few runs left over from whole groups).
+fn single_bounds(values: &[i64], lower: &mut usize, upper: &mut usize, center: i64, eps: i64) {
+    while values[*upper] <= center + eps {
+        *upper += 1;
+    }
+    while values[*lower] < center - eps {
+        *lower += 1;
+    }
+}
+
+/// What one part of [`run_pass`] wrote, for joining the parts.
+#[derive(Debug, Clone, Copy)]
+struct PartRuns {
+    /// Runs of new levels written at the start of the part's output.
+    n_runs: usize,
+    /// Sum of the new levels of the part's agents.
+    sum: i64,
+    /// Agents whose level changed.
+    changed: u64,
+    /// Whether the new levels are nondecreasing within the part.
+    sorted: bool,
+    /// New level of the part's first and last agents.
+    first_level: i64,
+    last_level: i64,
+}
+
+/// The window sums and counts of runs `block_first..block_first + sums.len()`, moving the
+/// window bounds `(lower, upper)` on from an earlier run's: [`RUN_GROUP`] runs at a time by
+/// [`group_bounds`], the rest one by one. A function of its own so that the pointers stay in
+/// registers.
+#[inline(never)]
+fn block_windows(
+    runs: &LevelRuns,
+    block_first: usize,
+    eps: i64,
+    (mut lower, mut upper): (usize, usize),
+    sums: &mut [u64],
+    counts: &mut [u32],
+) -> (usize, usize) {
+    let values = &runs.values[..];
+    let block_len = sums.len();
+    let grouped_len = block_len - block_len % RUN_GROUP;
+    for offset in (0..grouped_len).step_by(RUN_GROUP) {
+        let centers: [i64; RUN_GROUP] = values[block_first + offset..][..RUN_GROUP]
+            .try_into()
+            .unwrap();
+        let uppers = group_bounds::<false>(values, upper, centers.map(|c| c + eps));
+        let lowers = group_bounds::<true>(values, lower, centers.map(|c| c - eps));
+        for k in 0..RUN_GROUP {
+            // Levels are >= 0, so the sum is too.
+            sums[offset + k] = (runs.prefix[uppers[k]] - runs.prefix[lowers[k]]) as u64;
+            counts[offset + k] = runs.starts[uppers[k]] - runs.starts[lowers[k]];
+        }
+        upper = uppers[RUN_GROUP - 1];
+        lower = lowers[RUN_GROUP - 1];
+    }
+    for offset in grouped_len..block_len {
+        single_bounds(
+            values,
+            &mut lower,
+            &mut upper,
+            values[block_first + offset],
+            eps,
+        );
+        sums[offset] = (runs.prefix[upper] - runs.prefix[lower]) as u64;
+        counts[offset] = runs.starts[upper] - runs.starts[lower];
+    }
+    (lower, upper)
+}
+
+/// Merges the next levels `block_next` of runs `block_first..` into the part's output (see
+/// [`part_pass`]): every run writes its level, start and prefix to the next free slot, which
+/// only a run with a new level differing from `previous` claims (a slot is never after the
+/// run writing it). A function of its own so that its loop-carried sums stay in registers.
+#[inline(never)]
+fn merge_block(
+    runs: &LevelRuns,
+    block_first: usize,
+    block_next: &[i64],
+    (part, previous): (PartRuns, i64),
+    out_values: &mut [i64],
+    out_starts: &mut [u32],
+    out_prefix: &mut [i64],
+) -> (PartRuns, i64) {
+    let (mut n_runs, mut sum, mut changed, mut sorted, mut previous) =
+        (part.n_runs, part.sum, part.changed, part.sorted, previous);
+    let starts = &runs.starts[block_first..block_first + block_next.len() + 1];
+    let values = &runs.values[block_first..block_first + block_next.len()];
+    for ((&level, &old_level), bounds) in block_next.iter().zip(values).zip(starts.windows(2)) {
+        let run_len = bounds[1] - bounds[0];
+        changed += u64::from(level != old_level) * u64::from(run_len);
+        sorted &= level >= previous;
+        out_values[n_runs] = level;
+        out_starts[n_runs] = bounds[0];
+        out_prefix[n_runs] = sum;
+        n_runs += usize::from(level != previous);
+        previous = level;
+        sum += level * i64::from(run_len);
+    }
+    let part = PartRuns {
+        n_runs,
+        sum,
+        changed,
+        sorted,
+        ..part
+    };
+    (part, previous)
+}
+
+/// One part of an HK sweep by runs: the next level of runs `first..first + len` of `runs`
+/// (the rounded mean of the levels within `eps`, exactly as [`window_pass`] computes it per
+/// agent), merged on the fly into runs of the new levels, which go to the start of
+/// `out_values`, `out_starts` and `out_prefix` (each at least `len` long; prefix sums from
+/// the part's first agent). Per block of [`RUN_BLOCK`] runs: window bounds by
+/// [`group_bounds`], sums and counts from the prefix arrays, a vectorised division loop, and
+/// the branch-free merge.
+fn part_pass(
+    runs: &LevelRuns,
+    first: usize,
+    eps: i64,
+    out_values: &mut [i64],
+    out_starts: &mut [u32],
+    out_prefix: &mut [i64],
+) -> PartRuns {
+    let len = out_values.len();
+    let n_runs = runs.n_runs();
+    let values = &runs.values[..];
+    let center = values[first];
+    let mut lower = values[..n_runs].partition_point(|&v| v < center - eps);
+    let mut upper = values[..n_runs].partition_point(|&v| v <= center + eps);
+    let mut sums = [0u64; RUN_BLOCK];
+    let mut counts = [0u32; RUN_BLOCK];
+    let mut block_next = [0i64; RUN_BLOCK];
+    let mut part = PartRuns {
+        n_runs: 0,
+        sum: 0,
+        changed: 0,
+        sorted: true,
+        first_level: 0,
+        last_level: 0,
+    };
+    // New levels are >= 0, so the first run of the part always starts a merged run.
+    let mut previous = -1;
+    for block_start in (0..len).step_by(RUN_BLOCK) {
+        let block_len = RUN_BLOCK.min(len - block_start);
+        let block_first = first + block_start;
+        (lower, upper) = block_windows(
+            runs,
+            block_first,
+            eps,
+            (lower, upper),
+            &mut sums[..block_len],
+            &mut counts[..block_len],
+        );
+        for ((slot, &window_sum), &count) in block_next[..block_len]
             .iter_mut()
-            .zip(&block_sums[..len])
-            .zip(&block_counts[..len])
-            .zip(block_levels)
+            .zip(&sums[..block_len])
+            .zip(&counts[..block_len])
         {
             let mean = u64_to_f64(window_sum) / f64::from(count);
             // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
-            let level = whole_f64_to_i64((mean + 0.5).floor());
-            block_changed += u64::from(level != center);
-            *slot = level;
+            *slot = whole_f64_to_i64((mean + 0.5).floor());
         }
-        changed += block_changed;
-        sorted &= block_next
-            .iter()
-            .fold((previous, true), |(last, ok), &level| {
-                (level, ok & (level >= last))
-            })
-            .1;
-        previous = block_next[len - 1];
+        (part, previous) = merge_block(
+            runs,
+            block_first,
+            &block_next[..block_len],
+            (part, previous),
+            out_values,
+            out_starts,
+            out_prefix,
+        );
     }
-    (changed, sorted)
+    part.first_level = out_values[0];
+    part.last_level = previous;
+    part
 }
 
-/// Agents from which a sorted-window sweep is split over rayon's threads: below it a part's
-/// work would not pay for waking a thread.
-const PARALLEL_WINDOW_AGENTS: usize = 1 << 16;
-
-/// [`window_pass_blocked`] over `parts` contiguous ranges of agents, on rayon's threads. Each
-/// agent's next level depends only on the sorted levels, so the parts are independent and
-/// the result is the same for any number of parts (a unit test checks).
-fn window_pass_split(levels: &[i64], next: &mut [i64], eps: i64, parts: usize) -> (u64, bool) {
-    use rayon::prelude::*;
-    let part_len = levels.len().div_ceil(parts.max(1)).max(1);
-    if part_len >= levels.len() {
-        return window_pass_blocked(levels, next, 0, eps);
+/// Writes each run's level to its agents, for agents `first..first + levels.len()` (ranks).
+/// A short run, the common case while many levels are distinct, gets one fixed-width write
+/// whose tail the next runs overwrite, instead of a loop whose trip count the branch
+/// predictor would have to guess for every run.
+fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
+    const FILL_AHEAD: usize = 8;
+    let len = levels.len();
+    let n_runs = runs.n_runs();
+    if n_runs == runs.starts[n_runs] as usize {
+        // All levels distinct: a copy.
+        levels.copy_from_slice(&runs.values[first..first + len]);
+        return;
     }
-    let results: Vec<(u64, bool)> = next
-        .par_chunks_mut(part_len)
-        .enumerate()
-        .map(|(part, chunk)| window_pass_blocked(levels, chunk, part * part_len, eps))
-        .collect();
-    let changed = results.iter().map(|&(changed, _)| changed).sum();
-    let sorted = results.iter().all(|&(_, sorted)| sorted)
-        && next
-            .chunks(part_len)
-            .zip(next.chunks(part_len).skip(1))
-            .all(|(a, b)| a[a.len() - 1] <= b[0]);
+    let last = first + len;
+    let first_run = runs
+        .starts
+        .partition_point(|&start| start as usize <= first)
+        - 1;
+    let end_run = runs
+        .starts
+        .partition_point(|&start| (start as usize) < last);
+    for (bounds, &level) in runs.starts[first_run..=end_run]
+        .windows(2)
+        .zip(&runs.values[first_run..end_run])
+    {
+        let from = (bounds[0] as usize).max(first) - first;
+        let to = (bounds[1] as usize).min(last) - first;
+        if to - from <= FILL_AHEAD && from + FILL_AHEAD <= len {
+            levels[from..from + FILL_AHEAD].fill(level);
+        } else {
+            levels[from..to].fill(level);
+        }
+    }
+}
+
+/// One synchronous HK sweep of `levels` (sorted, with their `runs`), in place, with the same
+/// result as [`window_pass`]: the runs split into `parts` rayon tasks that each compute their
+/// runs' next levels and merge equal neighbours into `next_runs`; the parts are joined, and
+/// every agent takes its run's new level (split again by agents). Then `runs` describes the
+/// new levels (`next_runs` is scratch). Returns (changed agents, whether the levels are still
+/// sorted).
+fn run_pass(
+    levels: &mut [i64],
+    runs: &mut LevelRuns,
+    next_runs: &mut LevelRuns,
+    eps: i64,
+    parts: usize,
+) -> (u64, bool) {
+    use rayon::prelude::*;
+    let n_runs = runs.n_runs();
+    let n = levels.len();
+    if n_runs == 0 {
+        return (0, true);
+    }
+    next_runs.reserve_runs(n_runs);
+    let runs_per_part = n_runs.div_ceil(parts.max(1)).max(1);
+    let (values, starts, prefix) = (
+        &mut next_runs.values[..n_runs],
+        &mut next_runs.starts[..n_runs],
+        &mut next_runs.prefix[..n_runs],
+    );
+    let part_runs: Vec<PartRuns> = if parts <= 1 {
+        vec![part_pass(runs, 0, eps, values, starts, prefix)]
+    } else {
+        values
+            .par_chunks_mut(runs_per_part)
+            .zip(starts.par_chunks_mut(runs_per_part))
+            .zip(prefix.par_chunks_mut(runs_per_part))
+            .enumerate()
+            .map(|(part, ((values, starts), prefix))| {
+                part_pass(runs, part * runs_per_part, eps, values, starts, prefix)
+            })
+            .collect()
+    };
+    // Join the parts: move each part's runs down behind the previous part's, offsetting its
+    // prefix sums, and join a run that continues across the boundary.
+    let (mut joined, mut sum, mut changed, mut sorted, mut last_level) = (0, 0i64, 0u64, true, -1);
+    for (part, found) in part_runs.iter().enumerate() {
+        let offset = part * runs_per_part;
+        changed += found.changed;
+        sorted &= found.sorted && found.first_level >= last_level;
+        let skip = usize::from(found.first_level == last_level);
+        if offset != joined || skip > 0 || sum != 0 {
+            let from = offset + skip..offset + found.n_runs;
+            next_runs.values.copy_within(from.clone(), joined);
+            next_runs.starts.copy_within(from.clone(), joined);
+            next_runs.prefix.copy_within(from, joined);
+            for prefix in &mut next_runs.prefix[joined..joined + found.n_runs - skip] {
+                *prefix += sum;
+            }
+        }
+        joined += found.n_runs - skip;
+        sum += found.sum;
+        last_level = found.last_level;
+    }
+    next_runs.finish(joined, n as u32, sum);
+    std::mem::swap(runs, next_runs);
+    let agents_per_part = n.div_ceil(parts.max(1)).max(1);
+    let runs: &LevelRuns = runs;
+    if changed == 0 {
+        // A fixed point: every agent already holds its new level.
+    } else if parts <= 1 {
+        fill_runs(runs, levels, 0);
+    } else {
+        levels
+            .par_chunks_mut(agents_per_part)
+            .enumerate()
+            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part));
+    }
     (changed, sorted)
 }
 
@@ -1107,36 +1453,105 @@ mod tests {
         }
     }
 
+    /// Sweeps of the per-agent reference: `window_pass`, then a sort where rounding broke the
+    /// order (as `HkComplete` does); (levels after each sweep, changed agents per sweep).
+    fn reference_sweeps(mut levels: Vec<i64>, eps: i64, sweeps: usize) -> Vec<(Vec<i64>, u64)> {
+        let mut next = vec![0; levels.len()];
+        (0..sweeps)
+            .map(|_| {
+                let (changed, sorted) = window_pass::<i64>(&levels, &mut next, eps);
+                std::mem::swap(&mut levels, &mut next);
+                if !sorted {
+                    levels.sort_unstable();
+                }
+                (levels.clone(), changed)
+            })
+            .collect()
+    }
+
     #[test]
-    fn blocked_and_split_window_passes_match_the_scalar_pass() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    fn hk_complete_sweeps_match_the_per_agent_reference_on_any_thread_count() {
+        // Above PARALLEL_WINDOW_AGENTS, so that sweeps split over threads.
+        let n = PARALLEL_WINDOW_AGENTS + 4321;
+        for (epsilon, seed) in [(0.1, 1), (0.02, 2), (0.3, 3)] {
+            let params = HkParams {
+                epsilon,
+                initial: InitialOpinions::default(),
+            };
+            let model = HkComplete::new(params, n, seed).unwrap();
+            let expected = reference_sweeps(model.levels.clone(), model.epsilon_levels, 25);
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut model = model.clone();
+                let mut rng = SimRng::seed_from_u64(seed);
+                pool.install(|| {
+                    for (sweep, (levels, changed)) in expected.iter().enumerate() {
+                        let got = model.synchronous_kernel(&mut rng);
+                        let context =
+                            format!("epsilon {epsilon}, {threads} threads, sweep {sweep}");
+                        assert_eq!(got, Some(*changed), "{context}");
+                        assert!(model.levels == *levels, "{context}");
+                        if model.runs_valid {
+                            let mut rebuilt = LevelRuns::default();
+                            rebuilt.rebuild(&model.levels);
+                            assert!(model.runs == rebuilt, "{context}");
+                        }
+                    }
+                });
+                // The run reached the fixed point (the last sweeps changed nothing).
+                assert_eq!(expected.last().unwrap().1, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn run_pass_matches_the_scalar_pass() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let sizes = [
             1usize,
             2,
             7,
-            WINDOW_BLOCK - 1,
-            WINDOW_BLOCK,
-            3 * WINDOW_BLOCK + 5,
+            RUN_GROUP + 1,
+            RUN_BLOCK - 1,
+            RUN_BLOCK,
+            3 * RUN_BLOCK + 5,
             5000,
+            20_000,
         ];
         for &n in &sizes {
             for eps in [0i64, 3, 1 << 20, 1 << 37, 1 << 41] {
-                // Uniform levels, and few distinct levels (collapsed clusters, equal runs).
-                for distinct in [None, Some(4u64)] {
+                // Uniform levels, few distinct levels (collapsed clusters, long runs), and
+                // many short runs.
+                for distinct in [None, Some(4u64), Some(n as u64 / 2 + 1)] {
                     let mut levels: Vec<i64> = (0..n)
                         .map(|_| match distinct {
                             None => rng.random_range(0..=1i64 << 40),
-                            Some(d) => (rng.random_range(0..d) as i64) << 38,
+                            Some(d) => rng.random_range(0..d) as i64 * ((1i64 << 40) / d as i64),
                         })
                         .collect();
                     levels.sort_unstable();
-                    let (mut blocked, mut scalar) = (vec![0; n], vec![0; n]);
-                    let b = window_pass::<i64>(&levels, &mut scalar, eps);
+                    let mut runs = LevelRuns::default();
+                    runs.rebuild(&levels);
+                    let mut scalar = vec![0; n];
+                    let expected = window_pass::<i64>(&levels, &mut scalar, eps);
+                    let mut rebuilt = LevelRuns::default();
+                    rebuilt.rebuild(&scalar);
+                    let mut next_runs = LevelRuns::default();
                     for parts in [1, 2, 3, 7] {
-                        blocked.fill(-1);
-                        let a = window_pass_split(&levels, &mut blocked, eps, parts);
-                        assert_eq!(a, b, "n = {n}, eps = {eps}, {parts} parts");
-                        assert_eq!(blocked, scalar, "n = {n}, eps = {eps}, {parts} parts");
+                        let context = format!("n = {n}, eps = {eps}, {distinct:?}, {parts} parts");
+                        let mut next = levels.clone();
+                        let mut next_level_runs = runs.clone();
+                        let got =
+                            run_pass(&mut next, &mut next_level_runs, &mut next_runs, eps, parts);
+                        assert_eq!(got, expected, "{context}");
+                        assert_eq!(next, scalar, "{context}");
+                        if expected.1 {
+                            // The merged runs are the runs of the next levels.
+                            assert_eq!(next_level_runs, rebuilt, "{context}");
+                        }
                     }
                 }
             }
