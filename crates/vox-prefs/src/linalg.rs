@@ -1,54 +1,65 @@
 //! Small dense linear algebra for the Newton solvers: Cholesky factorisation, solves and inverses
 //! of symmetric positive-definite matrices (row-major `n × n`, n up to a few hundred).
 
-/// A lower-triangular Cholesky factor `L` with `A = L Lᵀ`, row-major `n × n`.
+/// The Cholesky factor of `A = Uᵀ U`, kept as the upper-triangular `U`, row-major `n × n`
+/// (the strict lower triangle is scratch). Upper rather than lower so that the factorisation's
+/// trailing updates and both solves run along contiguous rows, which vectorise.
 #[derive(Debug, Clone)]
 pub(crate) struct Cholesky {
     n: usize,
-    l: Vec<f64>,
+    u: Vec<f64>,
+    /// `1 / U[k][k]`.
+    inv_diag: Vec<f64>,
 }
 
 impl Cholesky {
-    /// Factorises a symmetric positive-definite matrix; `None` if it is not positive definite.
+    /// Factorises a symmetric positive-definite matrix (right-looking: each pivot row is scaled,
+    /// then subtracted from the trailing rows); `None` if it is not positive definite.
     pub(crate) fn new(a: &[f64], n: usize) -> Option<Cholesky> {
         debug_assert_eq!(a.len(), n * n);
-        let mut l = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                let mut sum = a[i * n + j];
-                let (ri, rj) = (&l[i * n..i * n + j], &l[j * n..j * n + j]);
-                for k in 0..j {
-                    sum -= ri[k] * rj[k];
-                }
-                if i == j {
-                    if sum <= 0.0 || !sum.is_finite() {
-                        return None;
-                    }
-                    l[i * n + i] = sum.sqrt();
-                } else {
-                    l[i * n + j] = sum / l[j * n + j];
+        let mut u = a.to_vec();
+        let mut inv_diag = vec![0.0; n];
+        for k in 0..n {
+            let pivot = u[k * n + k];
+            if pivot <= 0.0 || !pivot.is_finite() {
+                return None;
+            }
+            let d = pivot.sqrt();
+            let inv = 1.0 / d;
+            inv_diag[k] = inv;
+            let (head, trailing) = u.split_at_mut((k + 1) * n);
+            let row_k = &mut head[k * n + k..];
+            row_k[0] = d;
+            row_k[1..].iter_mut().for_each(|x| *x *= inv);
+            let row_k = &row_k[1..];
+            // Row i > k of the trailing matrix loses U[k][i] · U[k][k+1..]. Only its columns
+            // from i on matter, but updating all of k+1.. (the strict lower part is scratch)
+            // gives every row of this k the same length, so the loop's exit is predicted
+            // instead of mispredicted once per row; the extra multiply-adds are cheaper.
+            for (r, &uki) in row_k.iter().enumerate() {
+                let row_i = &mut trailing[r * n + k + 1..(r + 1) * n];
+                for (x, &ukj) in row_i.iter_mut().zip(row_k) {
+                    *x -= uki * ukj;
                 }
             }
         }
-        Some(Cholesky { n, l })
+        Some(Cholesky { n, u, inv_diag })
     }
 
-    /// Solves `A x = b` in place.
+    /// Solves `A x = b` in place: `Uᵀ y = b` by columns of `U` (rows in memory), then `U x = y`.
     pub(crate) fn solve_in_place(&self, b: &mut [f64]) {
-        let (n, l) = (self.n, &self.l);
-        for i in 0..n {
-            let mut sum = b[i];
-            for k in 0..i {
-                sum -= l[i * n + k] * b[k];
+        let (n, u) = (self.n, &self.u);
+        for k in 0..n {
+            b[k] *= self.inv_diag[k];
+            let (done, rest) = b.split_at_mut(k + 1);
+            let bk = done[k];
+            for (x, &ukj) in rest.iter_mut().zip(&u[k * n + k + 1..(k + 1) * n]) {
+                *x -= ukj * bk;
             }
-            b[i] = sum / l[i * n + i];
         }
         for i in (0..n).rev() {
-            let mut sum = b[i];
-            for k in i + 1..n {
-                sum -= l[k * n + i] * b[k];
-            }
-            b[i] = sum / l[i * n + i];
+            let sum = b[i] - dot(&u[i * n + i + 1..(i + 1) * n], &b[i + 1..]);
+            b[i] = sum * self.inv_diag[i];
         }
     }
 
@@ -67,6 +78,25 @@ impl Cholesky {
         }
         inv
     }
+}
+
+/// `Σ aₖbₖ` with four independent partial sums, so that the additions pipeline instead of
+/// waiting on one another.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// `A B` for row-major square matrices.
