@@ -116,6 +116,35 @@ impl PairTable {
         n
     }
 
+    /// Whether the pairs scored both ways (each side won, or they tied when `ties_count`) join
+    /// every item into one connected graph: a sufficient condition for one strongly connected
+    /// component, checked by union-find in one pass (no adjacency lists), so that the common
+    /// case skips [`PairTable::strong_components`].
+    pub fn two_way_connected(&self, ties_count: bool) -> bool {
+        let n = self.n_items;
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn root(parent: &mut [u32], mut x: u32) -> u32 {
+            while parent[x as usize] != x {
+                let up = parent[parent[x as usize] as usize];
+                parent[x as usize] = up;
+                x = up;
+            }
+            x
+        }
+        let mut components = n;
+        for p in &self.pairs {
+            let tied = ties_count && p.ties > 0.0;
+            if tied || (p.wins_i > 0.0 && p.wins_j > 0.0) {
+                let (a, b) = (root(&mut parent, p.i), root(&mut parent, p.j));
+                if a != b {
+                    parent[a as usize] = b;
+                    components -= 1;
+                }
+            }
+        }
+        components <= 1
+    }
+
     /// Strongly connected components of the "beats" graph (edge i→j when i scored anything
     /// against j; a tie counts both ways). Returns the component id of each item, and the number
     /// of components. Items with no comparisons are their own components.

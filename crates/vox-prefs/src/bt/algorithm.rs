@@ -160,7 +160,11 @@ fn evaluate(
         Some((g, h)) => (Some(g), Some(h)),
         None => (None, None),
     };
-    let point = Point { theta, eta };
+    let point = Point {
+        theta,
+        eta,
+        base: None,
+    };
     accumulate(model, l2, table, weights, point, true, grad, neg_hess)
 }
 
@@ -169,6 +173,126 @@ fn evaluate(
 struct Point<'a> {
     theta: &'a [f64],
     eta: f64,
+    /// A nearby point whose `exp` per pair is known ([`LogisticBase`]): logistic passes without
+    /// the log-likelihood then take σ from it instead of calling `exp`.
+    base: Option<&'a LogisticBase>,
+}
+
+/// `dᵢⱼ = θᵢ − θⱼ` and `e^−dᵢⱼ` per pair at one point, for the tie models that reduce a pair to
+/// a logistic term (half and dropped ties). The bootstrap computes it once at the full-data
+/// estimate; every round's fixed Hessian is taken there, and its refit steps stay near it, so
+/// σ(d) = 1 / (1 + e^−d₀ · e^−(d−d₀)) needs only a short polynomial for e^−(d−d₀).
+#[derive(Debug, Clone)]
+pub(crate) struct LogisticBase {
+    d: Vec<f64>,
+    exp_neg_d: Vec<f64>,
+}
+
+impl LogisticBase {
+    /// `None` for the tie models with a tie parameter.
+    pub(crate) fn at(model: TieModel, table: &PairTable, theta: &[f64]) -> Option<LogisticBase> {
+        matches!(model, TieModel::Half | TieModel::Drop).then(|| {
+            let d: Vec<f64> = table
+                .pairs
+                .iter()
+                .map(|p| theta[p.i as usize] - theta[p.j as usize])
+                .collect();
+            let exp_neg_d = d.iter().map(|x| (-x).exp()).collect();
+            LogisticBase { d, exp_neg_d }
+        })
+    }
+
+    /// σ(d) for pair `k`. Within ¼ of the base, e^−δ comes from its Taylor polynomial of degree
+    /// 11 (relative error below 1.2e-16 there, about one rounding); farther out, or when the
+    /// base's exponential overflowed, from [`sigmoid`].
+    #[inline(always)]
+    fn sigma(&self, k: usize, d: f64) -> f64 {
+        let (d0, e0) = (self.d[k], self.exp_neg_d[k]);
+        let x = d0 - d;
+        if x.abs() <= 0.25 && e0.is_finite() {
+            1.0 / (1.0 + e0 * exp_taylor_11(x))
+        } else {
+            sigmoid(d)
+        }
+    }
+}
+
+/// Per pair, the weighted score of i (its wins, plus its share of the ties) and the weighted
+/// total that the logistic terms multiply by σ: fixed for a table, so a refit's gradient passes
+/// need only σ per pair.
+struct LogisticScores {
+    wins: Vec<f64>,
+    totals: Vec<f64>,
+}
+
+impl LogisticScores {
+    /// For half (`share` ½) or dropped (0) ties.
+    fn new(model: TieModel, table: &PairTable, weights: &[f64]) -> LogisticScores {
+        let share = if model == TieModel::Half { 0.5 } else { 0.0 };
+        let (wins, totals) = table
+            .pairs
+            .iter()
+            .zip(weights)
+            .map(|(p, &w)| {
+                let (a, b) = (p.wins_i + share * p.ties, p.wins_j + share * p.ties);
+                (w * a, w * (a + b))
+            })
+            .unzip();
+        LogisticScores { wins, totals }
+    }
+
+    /// The gradient of the penalised log-likelihood at `theta` into `grad` (overwritten): the
+    /// gradient part of [`accumulate`] for these models, with σ from `base`.
+    fn gradient(
+        &self,
+        table: &PairTable,
+        base: &LogisticBase,
+        theta: &[f64],
+        l2: f64,
+        grad: &mut [f64],
+    ) {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        // Pairs come sorted by i: item i's share is summed in a register over its run.
+        let (mut item, mut run) = (usize::MAX, 0.0);
+        for (k, p) in table.pairs.iter().enumerate() {
+            let (i, j) = (p.i as usize, p.j as usize);
+            if i != item {
+                if item != usize::MAX {
+                    grad[item] += run;
+                }
+                (item, run) = (i, 0.0);
+            }
+            let r = self.wins[k] - self.totals[k] * base.sigma(k, theta[i] - theta[j]);
+            run += r;
+            grad[j] -= r;
+        }
+        if item != usize::MAX {
+            grad[item] += run;
+        }
+        for (g, t) in grad.iter_mut().zip(theta) {
+            *g -= 2.0 * l2 * t;
+        }
+    }
+}
+
+/// eˣ by its Taylor polynomial of degree 11 (Horner, one fused multiply-add per term).
+#[inline(always)]
+fn exp_taylor_11(x: f64) -> f64 {
+    const C: [f64; 12] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40320.0,
+        1.0 / 362880.0,
+        1.0 / 3628800.0,
+        1.0 / 39916800.0,
+    ];
+    C.iter().rev().fold(0.0, |acc, &c| acc.mul_add(x, c))
 }
 
 /// One pass over the pairs: the penalised log-likelihood when `with_ll` (else 0), and, when
@@ -181,7 +305,7 @@ fn accumulate(
     l2: f64,
     table: &PairTable,
     weights: &[f64],
-    Point { theta, eta }: Point<'_>,
+    Point { theta, eta, base }: Point<'_>,
     with_ll: bool,
     mut grad: Option<&mut [f64]>,
     mut neg_hess: Option<&mut [f64]>,
@@ -200,13 +324,31 @@ fn accumulate(
         TieModel::Davidson | TieModel::RaoKupper => None,
     };
     let mut ll = 0.0;
-    for (p, &w) in table.pairs.iter().zip(weights) {
+    // Pairs come sorted by i, so item i's gradient, Hessian diagonal and η terms are summed in
+    // registers over its run of pairs and written once, instead of chaining every pair through
+    // the same memory slots.
+    let mut run = Run {
+        item: usize::MAX,
+        ..Run::default()
+    };
+    for (k, (p, &w)) in table.pairs.iter().zip(weights).enumerate() {
         let (i, j) = (p.i as usize, p.j as usize);
+        if i != run.item {
+            run.flush(m, n, grad.as_deref_mut(), neg_hess.as_deref_mut());
+            run = Run {
+                item: i,
+                ..Run::default()
+            };
+        }
         let d = theta[i] - theta[j];
         // [log p, ∂/∂d, ∂/∂η, ∂²/∂d², ∂²/∂d∂η, ∂²/∂η²], weighted and summed over the cells.
         let acc = match tie_share {
             Some(h) => {
-                let c = logistic_pair(d, p.wins_i + h * p.ties, p.wins_j + h * p.ties, with_ll);
+                let (a, b) = (p.wins_i + h * p.ties, p.wins_j + h * p.ties);
+                let c = match base {
+                    Some(base) if !with_ll => logistic_terms(base.sigma(k, d), a, b),
+                    _ => logistic_pair(d, a, b, with_ll),
+                };
                 [w * c[0], w * c[1], 0.0, w * c[2], 0.0, 0.0]
             }
             None => {
@@ -223,29 +365,27 @@ fn accumulate(
             }
         };
         ll += acc[0];
+        run.grad += acc[1];
+        run.grad_eta += acc[2];
         if let Some(g) = grad.as_deref_mut() {
-            g[i] += acc[1];
             g[j] -= acc[1];
-            if m > n {
-                g[n] += acc[2];
-            }
         }
         if let Some(h) = neg_hess.as_deref_mut() {
             let hdd = -acc[3];
-            h[i * m + i] += hdd;
+            run.hess += hdd;
             h[j * m + j] += hdd;
             h[i * m + j] -= hdd;
             h[j * m + i] -= hdd;
             if m > n {
                 let hde = -acc[4];
-                h[i * m + n] += hde;
-                h[n * m + i] += hde;
+                run.hess_eta += hde;
                 h[j * m + n] -= hde;
                 h[n * m + j] -= hde;
-                h[n * m + n] -= acc[5];
+                run.hess_eta_eta -= acc[5];
             }
         }
     }
+    run.flush(m, n, grad.as_deref_mut(), neg_hess.as_deref_mut());
     if let Some(g) = grad {
         for i in 0..n {
             g[i] -= 2.0 * l2 * theta[i];
@@ -263,17 +403,51 @@ fn accumulate(
     }
 }
 
+/// Item i's sums over its run of pairs in [`accumulate`].
+#[derive(Default)]
+struct Run {
+    item: usize,
+    grad: f64,
+    grad_eta: f64,
+    hess: f64,
+    hess_eta: f64,
+    hess_eta_eta: f64,
+}
+
+impl Run {
+    /// Adds the run's sums into the gradient and negative Hessian (a no-op before any pair).
+    fn flush(&self, m: usize, n: usize, grad: Option<&mut [f64]>, neg_hess: Option<&mut [f64]>) {
+        let i = self.item;
+        if i == usize::MAX {
+            return;
+        }
+        if let Some(g) = grad {
+            g[i] += self.grad;
+            if m > n {
+                g[n] += self.grad_eta;
+            }
+        }
+        if let Some(h) = neg_hess {
+            h[i * m + i] += self.hess;
+            if m > n {
+                h[i * m + n] += self.hess_eta;
+                h[n * m + i] += self.hess_eta;
+                h[n * m + n] += self.hess_eta_eta;
+            }
+        }
+    }
+}
+
 /// `[log-likelihood, ∂/∂d, ∂²/∂d²]` of a pair under the logistic model with `a` wins for `i` and
 /// `b` for `j` (ties already split into them), `d = θᵢ − θⱼ`; the log-likelihood is 0 unless
 /// `with_ll`. With `e = exp(−|d|)`, `softplus(∓d)` share `ln(1 + e)` and `σ(d)` is `1/(1+e)` or
 /// `e/(1+e)`. Equal to summing [`cell_derivatives`] over the pair's cells.
 fn logistic_pair(d: f64, a: f64, b: f64, with_ll: bool) -> [f64; 3] {
     let e = (-d.abs()).exp();
-    let p = if d >= 0.0 {
-        1.0 / (1.0 + e)
-    } else {
-        e / (1.0 + e)
-    };
+    // Both candidates are computed and the sign picks one by a bit mask: as a branch, the
+    // sign of d (random across pairs) mispredicted about every other pair.
+    let inv = 1.0 / (1.0 + e);
+    let p = select(d >= 0.0, inv, e * inv);
     let ll = if with_ll {
         let log1p = e.ln_1p();
         let (sp_neg, sp_pos) = if d >= 0.0 {
@@ -285,8 +459,21 @@ fn logistic_pair(d: f64, a: f64, b: f64, with_ll: bool) -> [f64; 3] {
     } else {
         0.0
     };
+    let [_, grad, hess] = logistic_terms(p, a, b);
+    [ll, grad, hess]
+}
+
+/// `if condition { a } else { b }` without a branch.
+#[inline(always)]
+fn select(condition: bool, a: f64, b: f64) -> f64 {
+    let mask = u64::from(condition).wrapping_neg();
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
+}
+
+/// `[0, ∂/∂d, ∂²/∂d²]` of [`logistic_pair`] from `p = σ(d)`.
+fn logistic_terms(p: f64, a: f64, b: f64) -> [f64; 3] {
     let total = a + b;
-    [ll, a - total * p, -total * p * (1.0 - p)]
+    [0.0, a - total * p, -total * p * (1.0 - p)]
 }
 
 /// Fails when the unpenalised MLE cannot exist.
@@ -295,6 +482,9 @@ pub(crate) fn check_identifiable(
     items: &[String],
     model: TieModel,
 ) -> Result<(), FitError> {
+    if table.two_way_connected(model != TieModel::Drop) {
+        return Ok(());
+    }
     let dropped;
     let table = if model == TieModel::Drop {
         let mut t = table.clone();
@@ -506,14 +696,16 @@ fn newton(
 /// The factorised negative Hessian of a pair table at a point (gauge-fixed like Newton's), with
 /// the gradient there: the fixed Newton matrix and first step of [`refit_fixed_hessian`].
 #[derive(Debug, Clone)]
-pub(crate) struct FixedHessian {
+pub(crate) struct FixedHessian<'a> {
     chol: Cholesky,
     m: usize,
     /// Gradient at the point the Hessian was taken.
     grad: Vec<f64>,
+    /// The pairs' exponentials near that point, for the refit's gradient passes.
+    base: Option<&'a LogisticBase>,
 }
 
-impl FixedHessian {
+impl<'a> FixedHessian<'a> {
     /// `None` when the Hessian is not positive definite (then callers use full Newton).
     pub(crate) fn at(
         params: &BradleyTerryValidParams,
@@ -521,7 +713,8 @@ impl FixedHessian {
         weights: &[f64],
         theta: &[f64],
         eta: Option<f64>,
-    ) -> Option<FixedHessian> {
+        base: Option<&'a LogisticBase>,
+    ) -> Option<FixedHessian<'a>> {
         let n = table.n_items;
         let m = n + usize::from(has_tie_parameter(params.ties()));
         let mut grad = vec![0.0; m];
@@ -529,6 +722,7 @@ impl FixedHessian {
         let point = Point {
             theta,
             eta: eta.unwrap_or(0.0),
+            base,
         };
         accumulate(
             params.ties(),
@@ -551,6 +745,7 @@ impl FixedHessian {
             chol: Cholesky::new(&neg_hess, m)?,
             m,
             grad,
+            base,
         })
     }
 }
@@ -559,10 +754,13 @@ impl FixedHessian {
 /// resample's Hessian at `start` (`h0`, built by [`FixedHessian::at`] on the same table and
 /// point; its gradient is the first step's): no Hessian, Cholesky or log-likelihood per step,
 /// only a gradient and two triangular solves. The Hessian changes little between `start` and
-/// the optimum, so the steps contract geometrically; iteration stops once the largest step is
-/// below `tolerance` (the error left is then about that size). Returns `None` when the steps
-/// stop contracting
-/// (halving at least every other step) or exceed `max_steps`; the caller then runs full Newton.
+/// the optimum, so the steps contract geometrically, by a ratio ρ that the last two steps
+/// estimate; iteration stops once the distance left to the fixed point is below `tolerance`
+/// (largest step component): the step itself for the first step, and the geometric tail
+/// `step · ρ / (1 − ρ)` after it, which saves the last pass that a bare step test would spend
+/// confirming a step already far below the tolerance. Returns `None` when the steps stop
+/// contracting (halving at least every other step) or exceed `max_steps`; the caller then runs
+/// full Newton.
 pub(crate) fn refit_fixed_hessian(
     params: &BradleyTerryValidParams,
     table: &PairTable,
@@ -578,11 +776,20 @@ pub(crate) fn refit_fixed_hessian(
     let mut eta = start.1.unwrap_or(0.0);
     let mut step = vec![0.0; m];
     let mut previous = f64::INFINITY;
+    // Logistic models: the pairs' weighted scores once, then lean gradient passes.
+    let base = h0.base;
+    let logistic = base.map(|base| (base, LogisticScores::new(params.ties(), table, weights)));
     for k in 1..=max_steps {
         if k == 1 {
             step.copy_from_slice(&h0.grad);
+        } else if let Some((base, scores)) = &logistic {
+            scores.gradient(table, base, &theta, params.l2(), &mut step);
         } else {
-            let point = Point { theta: &theta, eta };
+            let point = Point {
+                theta: &theta,
+                eta,
+                base,
+            };
             accumulate(
                 params.ties(),
                 params.l2(),
@@ -605,7 +812,17 @@ pub(crate) fn refit_fixed_hessian(
         if m > n {
             eta += step[n];
         }
-        if size < tolerance {
+        let left = if k == 1 {
+            size
+        } else {
+            let rho = size / previous;
+            if rho < 1.0 {
+                size * rho / (1.0 - rho)
+            } else {
+                f64::INFINITY
+            }
+        };
+        if left < tolerance {
             if params.l2() == 0.0 {
                 let mean = theta.iter().sum::<f64>() / n as f64;
                 theta.iter_mut().for_each(|t| *t -= mean);
@@ -802,7 +1019,16 @@ mod tests {
                 let full = solve(&params, &table, &weights, None).unwrap();
                 let start = (&full.theta[..], full.eta);
                 let newton = solve(&params, &resample, &weights, Some(start)).unwrap();
-                let h0 = FixedHessian::at(&params, &resample, &weights, start.0, start.1).unwrap();
+                let base = LogisticBase::at(params.ties(), &resample, start.0);
+                let h0 = FixedHessian::at(
+                    &params,
+                    &resample,
+                    &weights,
+                    start.0,
+                    start.1,
+                    base.as_ref(),
+                )
+                .unwrap();
                 let (theta, eta, _) =
                     refit_fixed_hessian(&params, &resample, &weights, start, &h0, 1e-12, 200)
                         .unwrap();
@@ -811,6 +1037,93 @@ mod tests {
                 }
                 if let (Some(a), Some(b)) = (eta, newton.eta) {
                     assert!((a - b).abs() < 1e-9, "{model:?} eta: {a} vs {b}");
+                }
+            }
+        }
+    }
+
+    /// σ near a base point, by the Taylor polynomial or by the fallback, agrees with
+    /// [`sigmoid`] to about one rounding (relative), including far-out and overflowing bases.
+    #[test]
+    fn logistic_base_sigma_matches_sigmoid() {
+        let theta = [0.0, 1.3, -2.7, 30.0, -800.0];
+        let pairs = (0..5u32)
+            .flat_map(|i| (i + 1..5).map(move |j| (i, j)))
+            .map(|(i, j)| PairCount {
+                i,
+                j,
+                wins_i: 1.0,
+                wins_j: 1.0,
+                ties: 0.0,
+            })
+            .collect();
+        let table = PairTable { n_items: 5, pairs };
+        let base = LogisticBase::at(TieModel::Half, &table, &theta).unwrap();
+        assert!(LogisticBase::at(TieModel::Davidson, &table, &theta).is_none());
+        for (k, p) in table.pairs.iter().enumerate() {
+            let d0 = theta[p.i as usize] - theta[p.j as usize];
+            for delta in [-0.7, -0.25, -0.1, -1e-9, 0.0, 0.05, 0.2, 0.25, 0.6] {
+                let d = d0 + delta;
+                let (got, want) = (base.sigma(k, d), sigmoid(d));
+                assert!(
+                    (got - want).abs() <= 4e-16 * want,
+                    "d0 {d0} delta {delta}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    /// The refit's lean logistic gradient equals the gradient pass of `accumulate`.
+    #[test]
+    fn logistic_scores_gradient_matches_accumulate() {
+        let n = 5;
+        let pairs = (0..n as u32)
+            .flat_map(|i| (i + 1..n as u32).map(move |j| (i, j)))
+            .map(|(i, j)| PairCount {
+                i,
+                j,
+                wins_i: f64::from(3 + i * j % 5),
+                wins_j: f64::from(1 + (i + 2 * j) % 4),
+                ties: f64::from((i + j) % 3),
+            })
+            .collect();
+        let table = PairTable { n_items: n, pairs };
+        let weights: Vec<f64> = (0..table.pairs.len())
+            .map(|k| 0.5 + k as f64 / 7.0)
+            .collect();
+        let theta0 = [0.4, -0.2, 1.1, -0.9, 0.0];
+        // Near the base (Taylor branch) and far from it (fallback).
+        for shift in [0.03, 0.9] {
+            let theta: Vec<f64> = theta0
+                .iter()
+                .enumerate()
+                .map(|(i, t)| t + shift * (i as f64 - 2.0) / 2.0)
+                .collect();
+            for model in [TieModel::Half, TieModel::Drop] {
+                for l2 in [0.0, 0.3] {
+                    let base = LogisticBase::at(model, &table, &theta0).unwrap();
+                    let mut lean = vec![0.0; n];
+                    LogisticScores::new(model, &table, &weights)
+                        .gradient(&table, &base, &theta, l2, &mut lean);
+                    let mut full = vec![0.0; n];
+                    let point = Point {
+                        theta: &theta,
+                        eta: 0.0,
+                        base: None,
+                    };
+                    accumulate(
+                        model,
+                        l2,
+                        &table,
+                        &weights,
+                        point,
+                        false,
+                        Some(&mut full),
+                        None,
+                    );
+                    for (a, b) in lean.iter().zip(&full) {
+                        assert!((a - b).abs() < 1e-12, "{model:?} l2={l2}: {a} vs {b}");
+                    }
                 }
             }
         }

@@ -9,7 +9,7 @@ mod hyperparams;
 
 pub(crate) use algorithm::{
     cell_derivatives, cells, check_identifiable, pair_weights, refit_fixed_hessian, sigmoid, solve,
-    Cell, FixedHessian,
+    Cell, FixedHessian, LogisticBase,
 };
 pub use hyperparams::{BradleyTerryParams, BradleyTerryValidParams, Solver, TieModel};
 
