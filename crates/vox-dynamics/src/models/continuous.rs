@@ -853,6 +853,11 @@ fn block_windows(
     counts: &mut [u32],
 ) -> (usize, usize) {
     let values = &runs.values[..];
+    // Bounds never pass the last run; clamping to it (a conditional move) spares the bounds
+    // tests of the prefix and start lookups.
+    let last_run = runs.n_runs();
+    let prefix = &runs.prefix[..=last_run];
+    let starts = &runs.starts[..=last_run];
     let block_len = sums.len();
     let grouped_len = block_len - block_len % RUN_GROUP;
     for offset in (0..grouped_len).step_by(RUN_GROUP) {
@@ -862,9 +867,10 @@ fn block_windows(
         let uppers = group_bounds::<false>(values, upper, centers.map(|c| c + eps));
         let lowers = group_bounds::<true>(values, lower, centers.map(|c| c - eps));
         for k in 0..RUN_GROUP {
+            let (upper, lower) = (uppers[k].min(last_run), lowers[k].min(last_run));
             // Levels are >= 0, so the sum is too.
-            sums[offset + k] = (runs.prefix[uppers[k]] - runs.prefix[lowers[k]]) as u64;
-            counts[offset + k] = runs.starts[uppers[k]] - runs.starts[lowers[k]];
+            sums[offset + k] = (prefix[upper] - prefix[lower]) as u64;
+            counts[offset + k] = starts[upper] - starts[lower];
         }
         upper = uppers[RUN_GROUP - 1];
         lower = lowers[RUN_GROUP - 1];
@@ -884,9 +890,12 @@ fn block_windows(
 }
 
 /// Merges the next levels `block_next` of runs `block_first..` into the part's output (see
-/// [`part_pass`]): every run writes its level, start and prefix to the next free slot, which
-/// only a run with a new level differing from `previous` claims (a slot is never after the
-/// run writing it). A function of its own so that its loop-carried sums stay in registers.
+/// [`part_pass`]), starting at its run `(part.n_runs)`: every run writes its level, start and
+/// prefix to the next free slot, which only a run with a new level differing from `previous`
+/// claims. The changed count and the order check run as separate, vectorised loops; the
+/// slot index is clamped to the run's own index (never smaller, as a slot is never after
+/// the run writing it), which lets the compiler drop the bounds tests. A function of its
+/// own so that its loop-carried sums stay in registers.
 #[inline(never)]
 fn merge_block(
     runs: &LevelRuns,
@@ -897,26 +906,40 @@ fn merge_block(
     out_starts: &mut [u32],
     out_prefix: &mut [i64],
 ) -> (PartRuns, i64) {
-    let (mut n_runs, mut sum, mut changed, mut sorted, mut previous) =
-        (part.n_runs, part.sum, part.changed, part.sorted, previous);
-    let starts = &runs.starts[block_first..block_first + block_next.len() + 1];
-    let values = &runs.values[block_first..block_first + block_next.len()];
-    for ((&level, &old_level), bounds) in block_next.iter().zip(values).zip(starts.windows(2)) {
-        let run_len = bounds[1] - bounds[0];
-        changed += u64::from(level != old_level) * u64::from(run_len);
-        sorted &= level >= previous;
-        out_values[n_runs] = level;
-        out_starts[n_runs] = bounds[0];
-        out_prefix[n_runs] = sum;
+    let block_len = block_next.len();
+    let starts = &runs.starts[block_first..block_first + block_len + 1];
+    let values = &runs.values[block_first..block_first + block_len];
+    let changed: u64 = block_next
+        .iter()
+        .zip(values)
+        .zip(starts.windows(2))
+        .map(|((&level, &old_level), bounds)| {
+            u64::from(level != old_level) * u64::from(bounds[1] - bounds[0])
+        })
+        .sum();
+    let sorted = block_next.first().is_none_or(|&level| level >= previous)
+        && block_next.windows(2).all(|pair| pair[1] >= pair[0]);
+    let at = part.n_runs;
+    let (out_values, out_starts, out_prefix) = (
+        &mut out_values[at..at + block_len],
+        &mut out_starts[at..at + block_len],
+        &mut out_prefix[at..at + block_len],
+    );
+    let (mut n_runs, mut sum, mut previous) = (0usize, part.sum, previous);
+    for (run, (&level, bounds)) in block_next.iter().zip(starts.windows(2)).enumerate() {
+        let slot = n_runs.min(run);
+        out_values[slot] = level;
+        out_starts[slot] = bounds[0];
+        out_prefix[slot] = sum;
         n_runs += usize::from(level != previous);
         previous = level;
-        sum += level * i64::from(run_len);
+        sum += level * i64::from(bounds[1] - bounds[0]);
     }
     let part = PartRuns {
-        n_runs,
+        n_runs: at + n_runs,
         sum,
-        changed,
-        sorted,
+        changed: part.changed + changed,
+        sorted: part.sorted && sorted,
         ..part
     };
     (part, previous)
