@@ -90,32 +90,57 @@ impl PoissonSampler {
                 }
                 k
             }
-            PoissonSampler::Ptrs(c) => loop {
-                let u: f64 = rng.random::<f64>() - 0.5;
-                let v: f64 = rng.random();
-                let us = 0.5 - u.abs();
-                let k = ((2.0 * c.a / us + c.b) * u + c.shift).floor();
-                if us >= 0.07 && v <= c.v_r {
-                    return k as u64;
-                }
-                if k < 0.0 || (us < 0.013 && v > us) {
-                    continue;
-                }
-                let log_k_factorial = log_factorial
-                    .get(k as usize)
-                    .copied()
-                    .unwrap_or_else(|| ln_gamma(k + 1.0));
-                // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated: one exp
-                // instead of two logs.
-                if v * c.inv_alpha
-                    <= (c.a / (us * us) + c.b)
-                        * (k * c.log_lambda - c.lambda - log_k_factorial).exp()
-                {
-                    return k as u64;
-                }
-            },
+            PoissonSampler::Ptrs(c) => c.sample(rng, log_factorial),
         }
     }
+}
+
+impl Ptrs {
+    /// One proposal from uniforms `u ∈ [−½, ½)` and `v ∈ [0, 1)`: `(k, us, accepted by the
+    /// squeeze)`.
+    #[inline(always)]
+    fn propose(&self, u: f64, v: f64) -> (f64, f64, bool) {
+        let us = 0.5 - u.abs();
+        let k = ((2.0 * self.a / us + self.b) * u + self.shift).floor();
+        (k, us, us >= 0.07 && v <= self.v_r)
+    }
+
+    /// Hörmann's exact test for a proposal the squeeze did not accept.
+    fn accept(&self, k: f64, us: f64, v: f64, log_factorial: &[f64]) -> bool {
+        if k < 0.0 || (us < 0.013 && v > us) {
+            return false;
+        }
+        let log_k_factorial = log_factorial
+            .get(k as usize)
+            .copied()
+            .unwrap_or_else(|| ln_gamma(k + 1.0));
+        // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated: one exp instead
+        // of two logs.
+        v * self.inv_alpha
+            <= (self.a / (us * us) + self.b)
+                * (k * self.log_lambda - self.lambda - log_k_factorial).exp()
+    }
+
+    /// Proposals until one is accepted.
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R, log_factorial: &[f64]) -> u64 {
+        loop {
+            let u: f64 = rng.random::<f64>() - 0.5;
+            let v: f64 = rng.random();
+            let (k, us, squeezed) = self.propose(u, v);
+            if squeezed || self.accept(k, us, v, log_factorial) {
+                return k as u64;
+            }
+        }
+    }
+}
+
+/// A PTRS proposal that the squeeze did not accept, kept for the exact test.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pending {
+    cell: u32,
+    k: f64,
+    us: f64,
+    v: f64,
 }
 
 /// ln k! for k < `len`, by summing logs (exact enough: the error grows like k·2⁻⁵³).
@@ -188,26 +213,56 @@ impl Multinomial {
         }
     }
 
-    /// One draw into `out` (one count per cell).
-    pub(crate) fn sample<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [u64]) {
+    /// One draw into `out` (one count per cell). `pending` is scratch that callers may keep
+    /// between draws.
+    pub(crate) fn sample<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        out: &mut [u64],
+        pending: &mut Vec<Pending>,
+    ) {
         out.iter_mut().for_each(|x| *x = 0);
         let Some(alias) = &self.alias else {
             return;
         };
+        pending.resize(self.ptrs_cells.len(), Pending::default());
         loop {
-            let mut total = 0u64;
-            // Each kind of sampler in its own loop: interleaved, the dispatch on the kind
-            // mispredicted whenever neighbouring cells differed.
+            // PTRS in two passes. The first makes one proposal per cell without a branch on
+            // the squeeze (accepted about 70% of the time, so as a branch it mispredicted
+            // often) and lists the cells it did not accept; the second runs the exact test on
+            // those and, where it rejects, proposes again. Every cell still gets PTRS's draw.
+            let mut n_pending = 0;
             for &c in &self.ptrs_cells {
-                let x = self.cells[c].sample(rng, &self.log_factorial);
-                out[c] = x;
-                total += x;
+                let PoissonSampler::Ptrs(p) = &self.cells[c] else {
+                    unreachable!("ptrs_cells lists PTRS cells")
+                };
+                let u: f64 = rng.random::<f64>() - 0.5;
+                let v: f64 = rng.random();
+                let (k, us, squeezed) = p.propose(u, v);
+                out[c] = k as u64;
+                pending[n_pending] = Pending {
+                    cell: c as u32,
+                    k,
+                    us,
+                    v,
+                };
+                n_pending += usize::from(!squeezed);
             }
+            for q in &pending[..n_pending] {
+                let c = q.cell as usize;
+                let PoissonSampler::Ptrs(p) = &self.cells[c] else {
+                    unreachable!("ptrs_cells lists PTRS cells")
+                };
+                if !p.accept(q.k, q.us, q.v, &self.log_factorial) {
+                    out[c] = p.sample(rng, &self.log_factorial);
+                }
+            }
+            // Inversion cells in their own loop: interleaved with PTRS, the dispatch on the
+            // kind mispredicted whenever neighbouring cells differed.
             for &c in &self.inversion_cells {
-                let x = self.cells[c].sample(rng, &self.log_factorial);
-                out[c] = x;
-                total += x;
+                out[c] = self.cells[c].sample(rng, &self.log_factorial);
             }
+            let total: u64 = out.iter().sum();
             if total <= self.n {
                 for _ in total..self.n {
                     out[alias.sample(rng)] += 1;
@@ -309,7 +364,7 @@ mod tests {
         // Outcome (a, b, c) with a + b + c = 4 coded as 5a + b.
         let draws: Vec<u64> = (0..1_000_000)
             .map(|_| {
-                sampler.sample(&mut rng, &mut out);
+                sampler.sample(&mut rng, &mut out, &mut Vec::new());
                 assert_eq!(out.iter().sum::<u64>(), 4);
                 5 * out[0] + out[1]
             })
@@ -330,6 +385,34 @@ mod tests {
         assert!(pv > 1e-4, "chi-square p-value {pv}");
     }
 
+    /// Large means go through the two-pass PTRS of `Multinomial::sample`: each marginal of
+    /// Multinomial(2000; ½, 0.3, 0.2) follows its Binomial(2000, p) pmf (chi-square over 2·10⁵
+    /// draws, p-value > 10⁻⁴). Accepting every proposal the squeeze left for the exact test
+    /// fails it.
+    #[test]
+    fn multinomial_marginals_follow_the_binomial_pmf() {
+        let (n, probs) = (2_000u64, [0.5, 0.3, 0.2]);
+        let sampler = Multinomial::new(n, &probs);
+        assert_eq!(sampler.ptrs_cells.len(), 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (mut out, mut pending) = ([0u64; 3], Vec::new());
+        let mut draws = vec![Vec::new(); 3];
+        for _ in 0..200_000 {
+            sampler.sample(&mut rng, &mut out, &mut pending);
+            for (column, &x) in draws.iter_mut().zip(&out) {
+                column.push(x);
+            }
+        }
+        for (column, &p) in draws.iter().zip(&probs) {
+            let pmf = statrs::distribution::Binomial::new(p, n).unwrap();
+            let sd = (n as f64 * p * (1.0 - p)).sqrt();
+            let lo = (n as f64 * p - 12.0 * sd) as u64;
+            let hi = (n as f64 * p + 12.0 * sd) as u64;
+            let pv = chi_square_p_value(|k| pmf.pmf(k), lo, hi, column);
+            assert!(pv > 1e-4, "p = {p}: chi-square p-value {pv}");
+        }
+    }
+
     /// At the bootstrap's scale: trials are conserved, each marginal is Binomial(n, p) in mean
     /// and variance, and two cells have the multinomial's covariance −n·pₐ·p_b (independent
     /// Poissons without the conditioning would give 0).
@@ -343,7 +426,7 @@ mod tests {
         let mut out = [0u64; 5];
         let mut rows = Vec::with_capacity(rounds);
         for _ in 0..rounds {
-            sampler.sample(&mut rng, &mut out);
+            sampler.sample(&mut rng, &mut out, &mut Vec::new());
             assert_eq!(out.iter().sum::<u64>(), n);
             rows.push(out.map(|x| x as f64));
         }
