@@ -139,6 +139,9 @@ impl PairTable {
                 if a != b {
                     parent[a as usize] = b;
                     components -= 1;
+                    if components == 1 {
+                        return true;
+                    }
                 }
             }
         }

@@ -9,7 +9,7 @@
 //! uniforms) still cost ~30 ns per cell. [`PoissonSampler`] is Hörmann's PTRS for λ ≥ 10 (W.
 //! Hörmann, "The transformed rejection method for generating Poisson random variables",
 //! Insurance: Mathematics and Economics 12, 1993; the sampler numpy uses) with its constants
-//! precomputed, and inversion from a precomputed e^−λ below: ~10 ns per cell. All of it is
+//! precomputed, and inversion on a tabulated cdf below. All of it is
 //! exact; the tests check draws against the pmf with chi-square tests.
 
 use rand::Rng;
@@ -25,8 +25,8 @@ const PTRS_MIN_MEAN: f64 = 10.0;
 enum PoissonSampler {
     /// λ = 0.
     Zero,
-    /// Sequential inversion from k = 0 (λ < 10).
-    Inversion { lambda: f64, exp_neg_lambda: f64 },
+    /// Inversion from k = 0 (λ < 10) on the cdf, tabulated until it stops growing in f64.
+    Inversion { cdf: Vec<f64> },
     /// PTRS (λ ≥ 10).
     Ptrs(Ptrs),
 }
@@ -52,10 +52,20 @@ impl PoissonSampler {
         if lambda <= 0.0 {
             PoissonSampler::Zero
         } else if lambda < PTRS_MIN_MEAN {
-            PoissonSampler::Inversion {
-                lambda,
-                exp_neg_lambda: (-lambda).exp(),
+            // cdf(k) by summing pmf(k) = pmf(k − 1)·λ/k; past the mode the terms shrink, and
+            // the table ends where adding one no longer changes the sum (by k ≈ 45).
+            let mut pmf = (-lambda).exp();
+            let mut cdf = vec![pmf];
+            for k in 1.. {
+                pmf *= lambda / f64::from(k);
+                let last = cdf[cdf.len() - 1];
+                let next = last + pmf;
+                if next == last && f64::from(k) > lambda {
+                    break;
+                }
+                cdf.push(next);
             }
+            PoissonSampler::Inversion { cdf }
         } else {
             let b = 0.931 + 2.53 * lambda.sqrt();
             PoissonSampler::Ptrs(Ptrs {
@@ -74,21 +84,11 @@ impl PoissonSampler {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R, log_factorial: &[f64]) -> u64 {
         match self {
             PoissonSampler::Zero => 0,
-            PoissonSampler::Inversion {
-                lambda,
-                exp_neg_lambda,
-            } => {
-                // Walk the cdf up from k = 0 until it passes u. The walk stops by k ≈ 745, where
-                // pmf(k) underflows; `u` below the cdf's rounded total is then assigned there.
-                let mut u: f64 = rng.random();
-                let mut k = 0u64;
-                let mut pmf = *exp_neg_lambda;
-                while u > pmf && pmf > 0.0 {
-                    u -= pmf;
-                    k += 1;
-                    pmf *= lambda / k as f64;
-                }
-                k
+            PoissonSampler::Inversion { cdf } => {
+                // The first k with u ≤ cdf(k): independent loads and compares, no division
+                // chain. A u above the table's rounded total (mass below 2⁻⁵³) takes its end.
+                let u: f64 = rng.random();
+                cdf.iter().position(|&c| u <= c).unwrap_or(cdf.len() - 1) as u64
             }
             PoissonSampler::Ptrs(c) => c.sample(rng, log_factorial),
         }
@@ -134,13 +134,82 @@ impl Ptrs {
     }
 }
 
-/// A PTRS proposal that the squeeze did not accept, kept for the exact test.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Pending {
-    cell: u32,
-    k: f64,
-    us: f64,
-    v: f64,
+/// Scratch for [`Multinomial::sample`], kept by callers between draws: the PTRS proposals that
+/// the squeeze did not accept, as columns, with the terms of their exact test.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scratch {
+    cell: Vec<u32>,
+    k: Vec<f64>,
+    us: Vec<f64>,
+    v: Vec<f64>,
+    /// `v / α`.
+    lhs: Vec<f64>,
+    /// `a / us² + b`.
+    hat: Vec<f64>,
+    /// `ln pmf(k)`, or −∞ where the proposal is rejected before the test.
+    log_pmf: Vec<f64>,
+    /// Per PTRS cell: two uniforms, the proposal and whether the squeeze accepted it.
+    uniforms: Vec<f64>,
+    proposal: Vec<f64>,
+    squeezed: Vec<u8>,
+}
+
+impl Scratch {
+    fn resize(&mut self, len: usize) {
+        self.cell.resize(len, 0);
+        self.uniforms.resize(2 * len, 0.0);
+        self.proposal.resize(len, 0.0);
+        self.squeezed.resize(len, 0);
+        for column in [
+            &mut self.k,
+            &mut self.us,
+            &mut self.v,
+            &mut self.lhs,
+            &mut self.hat,
+            &mut self.log_pmf,
+        ] {
+            column.resize(len, 0.0);
+        }
+    }
+}
+
+/// eˣ without branches or calls, so that a loop of them vectorises: `x = j·ln 2 + r` with
+/// |r| ≤ ½ln 2 (Cody–Waite), eʳ by its Taylor polynomial of degree 13 (truncation below
+/// 2e-17), and 2ʲ written into the exponent bits. Relative error a few ulps; 0 below e⁻⁷⁰⁰.
+#[inline(always)]
+fn exp_branch_free(x: f64) -> f64 {
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // 2⁵² + 1023: adding it puts j + 1023 in the low mantissa bits.
+    const EXPONENT_MAGIC: f64 = 4_503_599_627_371_519.0;
+    let underflow = x < -700.0;
+    let x = x.clamp(-700.0, 700.0);
+    let j = (x * std::f64::consts::LOG2_E + 0.5).floor();
+    let r = (x - j * LN2_HI) - j * LN2_LO;
+    // 1/n! for n = 0..=13.
+    const C: [f64; 14] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let p = C.iter().rev().fold(0.0f64, |acc, &c| acc.mul_add(r, c));
+    let scale = f64::from_bits((j + EXPONENT_MAGIC).to_bits() << 52);
+    if underflow {
+        0.0
+    } else {
+        p * scale
+    }
 }
 
 /// ln k! for k < `len`, by summing logs (exact enough: the error grows like k·2⁻⁵³).
@@ -169,6 +238,12 @@ pub(crate) struct Multinomial {
     cells: Vec<PoissonSampler>,
     /// Indices of the cells drawn by PTRS and by inversion (the rest have λ = 0).
     ptrs_cells: Vec<usize>,
+    /// The PTRS cells' proposal constants as columns (2a, b, v_r, λ + 0.43), so that the
+    /// proposal pass vectorises.
+    two_a: Vec<f64>,
+    b: Vec<f64>,
+    v_r: Vec<f64>,
+    shift: Vec<f64>,
     inversion_cells: Vec<usize>,
     log_factorial: Vec<f64>,
     /// `None` when no cell has positive probability.
@@ -203,9 +278,23 @@ impl Multinomial {
                 })
                 .collect()
         };
+        let ptrs_cells: Vec<usize> = of_kind(true);
+        let column = |f: fn(&Ptrs) -> f64| -> Vec<f64> {
+            ptrs_cells
+                .iter()
+                .map(|&c| match &cells[c] {
+                    PoissonSampler::Ptrs(p) => f(p),
+                    _ => unreachable!("ptrs_cells lists PTRS cells"),
+                })
+                .collect()
+        };
         Self {
             n,
-            ptrs_cells: of_kind(true),
+            two_a: column(|p| 2.0 * p.a),
+            b: column(|p| p.b),
+            v_r: column(|p| p.v_r),
+            shift: column(|p| p.shift),
+            ptrs_cells,
             inversion_cells: of_kind(false),
             cells,
             log_factorial: log_factorial_table(table_len),
@@ -213,47 +302,84 @@ impl Multinomial {
         }
     }
 
-    /// One draw into `out` (one count per cell). `pending` is scratch that callers may keep
-    /// between draws.
+    /// ln k! for a whole k ≥ 0.
+    fn log_factorial_of(&self, k: f64) -> f64 {
+        self.log_factorial
+            .get(k as usize)
+            .copied()
+            .unwrap_or_else(|| ln_gamma(k + 1.0))
+    }
+
+    /// One draw into `out` (one count per cell).
     pub(crate) fn sample<R: Rng + ?Sized>(
         &self,
         rng: &mut R,
         out: &mut [u64],
-        pending: &mut Vec<Pending>,
+        scratch: &mut Scratch,
     ) {
         out.iter_mut().for_each(|x| *x = 0);
         let Some(alias) = &self.alias else {
             return;
         };
-        pending.resize(self.ptrs_cells.len(), Pending::default());
+        scratch.resize(self.ptrs_cells.len());
         loop {
-            // PTRS in two passes. The first makes one proposal per cell without a branch on
-            // the squeeze (accepted about 70% of the time, so as a branch it mispredicted
-            // often) and lists the cells it did not accept; the second runs the exact test on
-            // those and, where it rejects, proposes again. Every cell still gets PTRS's draw.
-            let mut n_pending = 0;
-            for &c in &self.ptrs_cells {
-                let PoissonSampler::Ptrs(p) = &self.cells[c] else {
-                    unreachable!("ptrs_cells lists PTRS cells")
-                };
-                let u: f64 = rng.random::<f64>() - 0.5;
-                let v: f64 = rng.random();
-                let (k, us, squeezed) = p.propose(u, v);
-                out[c] = k as u64;
-                pending[n_pending] = Pending {
-                    cell: c as u32,
-                    k,
-                    us,
-                    v,
-                };
-                n_pending += usize::from(!squeezed);
+            // PTRS in passes over columns. The first makes one proposal per cell without a
+            // branch on the squeeze (it accepts about 60–70%, so as a branch it mispredicted
+            // often) and lists the cells it did not accept. The next gathers the exact test's
+            // terms for those, and a branch-free pass evaluates them (its exp vectorises); only
+            // the proposals the test rejects (about one in ten) propose again. Every cell still
+            // gets exactly PTRS's draw.
+            let m = self.ptrs_cells.len();
+            // All the proposals' uniforms first: u from the first half, v from the second.
+            for x in scratch.uniforms.iter_mut() {
+                *x = rng.random();
             }
-            for q in &pending[..n_pending] {
-                let c = q.cell as usize;
-                let PoissonSampler::Ptrs(p) = &self.cells[c] else {
+            let (us_draws, v_draws) = scratch.uniforms.split_at(m);
+            for (i, (&u, &v)) in us_draws.iter().zip(v_draws).enumerate() {
+                let u = u - 0.5;
+                let us = 0.5 - u.abs();
+                let k = ((self.two_a[i] / us + self.b[i]) * u + self.shift[i]).floor();
+                scratch.proposal[i] = k;
+                scratch.squeezed[i] = u8::from((us >= 0.07) & (v <= self.v_r[i]));
+            }
+            let mut n_pending = 0;
+            for (i, &c) in self.ptrs_cells.iter().enumerate() {
+                let k = scratch.proposal[i];
+                out[c] = k as u64;
+                scratch.cell[n_pending] = c as u32;
+                scratch.k[n_pending] = k;
+                scratch.us[n_pending] = 0.5 - (us_draws[i] - 0.5).abs();
+                scratch.v[n_pending] = v_draws[i];
+                n_pending += usize::from(scratch.squeezed[i] == 0);
+            }
+            for q in 0..n_pending {
+                let PoissonSampler::Ptrs(p) = &self.cells[scratch.cell[q] as usize] else {
                     unreachable!("ptrs_cells lists PTRS cells")
                 };
-                if !p.accept(q.k, q.us, q.v, &self.log_factorial) {
+                let (k, us, v) = (scratch.k[q], scratch.us[q], scratch.v[q]);
+                scratch.lhs[q] = v * p.inv_alpha;
+                scratch.hat[q] = p.a / (us * us) + p.b;
+                scratch.log_pmf[q] = if k < 0.0 || (us < 0.013 && v > us) {
+                    f64::NEG_INFINITY
+                } else {
+                    k * p.log_lambda - p.lambda - self.log_factorial_of(k)
+                };
+            }
+            // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated (exp(−∞) = 0
+            // rejects); the verdict overwrites `lhs` with 1 (accept) or 0.
+            for ((lhs, &hat), &log_pmf) in scratch.lhs[..n_pending]
+                .iter_mut()
+                .zip(&scratch.hat[..n_pending])
+                .zip(&scratch.log_pmf[..n_pending])
+            {
+                *lhs = f64::from(u8::from(*lhs <= hat * exp_branch_free(log_pmf)));
+            }
+            for q in 0..n_pending {
+                if scratch.lhs[q] == 0.0 {
+                    let c = scratch.cell[q] as usize;
+                    let PoissonSampler::Ptrs(p) = &self.cells[c] else {
+                        unreachable!("ptrs_cells lists PTRS cells")
+                    };
                     out[c] = p.sample(rng, &self.log_factorial);
                 }
             }
@@ -344,6 +470,21 @@ mod tests {
     }
 
     #[test]
+    fn branch_free_exp_matches_exp() {
+        let mut x = -699.9;
+        while x < 5.0 {
+            let (got, want) = (exp_branch_free(x), x.exp());
+            assert!(
+                (got - want).abs() <= 1e-15 * want,
+                "exp({x}): {got} vs {want}"
+            );
+            x += 0.0173;
+        }
+        assert_eq!(exp_branch_free(-750.0), 0.0);
+        assert_eq!(exp_branch_free(f64::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
     fn log_factorials_match_ln_gamma() {
         let table = log_factorial_table(3000);
         for k in [0usize, 1, 2, 10, 171, 2999] {
@@ -364,7 +505,7 @@ mod tests {
         // Outcome (a, b, c) with a + b + c = 4 coded as 5a + b.
         let draws: Vec<u64> = (0..1_000_000)
             .map(|_| {
-                sampler.sample(&mut rng, &mut out, &mut Vec::new());
+                sampler.sample(&mut rng, &mut out, &mut Scratch::default());
                 assert_eq!(out.iter().sum::<u64>(), 4);
                 5 * out[0] + out[1]
             })
@@ -395,10 +536,10 @@ mod tests {
         let sampler = Multinomial::new(n, &probs);
         assert_eq!(sampler.ptrs_cells.len(), 3);
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let (mut out, mut pending) = ([0u64; 3], Vec::new());
+        let (mut out, mut scratch) = ([0u64; 3], Scratch::default());
         let mut draws = vec![Vec::new(); 3];
         for _ in 0..200_000 {
-            sampler.sample(&mut rng, &mut out, &mut pending);
+            sampler.sample(&mut rng, &mut out, &mut scratch);
             for (column, &x) in draws.iter_mut().zip(&out) {
                 column.push(x);
             }
@@ -426,7 +567,7 @@ mod tests {
         let mut out = [0u64; 5];
         let mut rows = Vec::with_capacity(rounds);
         for _ in 0..rounds {
-            sampler.sample(&mut rng, &mut out, &mut Vec::new());
+            sampler.sample(&mut rng, &mut out, &mut Scratch::default());
             assert_eq!(out.iter().sum::<u64>(), n);
             rows.push(out.map(|x| x as f64));
         }

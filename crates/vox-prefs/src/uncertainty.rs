@@ -209,7 +209,7 @@ impl BradleyTerry {
         let _span = tracing::debug_span!("bootstrap", rounds, n_cells = slots.len()).entered();
         let results: Vec<Result<(Vec<f64>, bool), FitError>> = (0..rounds)
             .into_par_iter()
-            .map_init(Vec::new, |pending, round| {
+            .map_init(crate::sampling::Scratch::default, |scratch, round| {
                 // ChaCha8 stream `round` of `seed` seeds the round's PCG, which draws faster
                 // than ChaCha8 and keeps rounds independent.
                 let mut stream = ChaCha8Rng::seed_from_u64(seed);
@@ -225,7 +225,7 @@ impl BradleyTerry {
                     p.ties = 0.0;
                 }
                 let mut counts = vec![0u64; slots.len()];
-                sampler.sample(&mut rng, &mut counts, pending);
+                sampler.sample(&mut rng, &mut counts, scratch);
                 for (&(k, slot), &x) in slots.iter().zip(&counts) {
                     let p = &mut table.pairs[k];
                     match slot {
