@@ -365,14 +365,16 @@ impl Multinomial {
                     k * p.log_lambda - p.lambda - self.log_factorial_of(k)
                 };
             }
-            // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated (exp(−∞) = 0
-            // rejects); the verdict overwrites `lhs` with 1 (accept) or 0.
+            // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated; −∞ marks a
+            // proposal rejected before the test (even when v = 0). The verdict overwrites `lhs`
+            // with 1 (accept) or 0.
             for ((lhs, &hat), &log_pmf) in scratch.lhs[..n_pending]
                 .iter_mut()
                 .zip(&scratch.hat[..n_pending])
                 .zip(&scratch.log_pmf[..n_pending])
             {
-                *lhs = f64::from(u8::from(*lhs <= hat * exp_branch_free(log_pmf)));
+                let tested = log_pmf != f64::NEG_INFINITY;
+                *lhs = f64::from(u8::from(tested & (*lhs <= hat * exp_branch_free(log_pmf))));
             }
             for q in 0..n_pending {
                 if scratch.lhs[q] == 0.0 {
