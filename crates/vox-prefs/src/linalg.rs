@@ -1,5 +1,6 @@
 //! Small dense linear algebra for the Newton solvers: Cholesky factorisation, solves and inverses
-//! of symmetric positive-definite matrices (row-major `n × n`, n up to a few hundred).
+//! of symmetric positive-definite matrices (row-major `n × n`, n up to a few hundred); and the
+//! truncated exponential series that the bootstrap's hot loops evaluate instead of `exp`.
 
 /// The Cholesky factor of `A = Uᵀ U`, kept as the upper-triangular `U`, row-major `n × n`
 /// (the strict lower triangle is scratch). Upper rather than lower so that the factorisation's
@@ -78,6 +79,35 @@ impl Cholesky {
         }
         inv
     }
+}
+
+/// 1/n! for n = 0..=13.
+const INVERSE_FACTORIALS: [f64; 14] = [
+    1.0,
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// eˣ by its Taylor polynomial of degree `DEGREE` ≤ 13 (Horner, one fused multiply-add per
+/// term; no branch or call, so loops of it vectorise). Accurate only for small |x|: the
+/// truncation error is about |x|^(DEGREE+1)/(DEGREE+1)!.
+#[inline(always)]
+pub(crate) fn exp_taylor<const DEGREE: usize>(x: f64) -> f64 {
+    INVERSE_FACTORIALS[..=DEGREE]
+        .iter()
+        .rev()
+        .fold(0.0, |acc, &c| acc.mul_add(x, c))
 }
 
 /// `Σ aₖbₖ` with four independent partial sums, so that the additions pipeline instead of

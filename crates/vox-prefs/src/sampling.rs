@@ -17,6 +17,8 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::Distribution;
 use statrs::function::gamma::ln_gamma;
 
+use crate::linalg::exp_taylor;
+
 /// From this mean PTRS's hat covers the pmf (Hörmann 1993); below it, inversion is cheap.
 const PTRS_MIN_MEAN: f64 = 10.0;
 
@@ -186,24 +188,7 @@ fn exp_branch_free(x: f64) -> f64 {
     let x = x.clamp(-700.0, 700.0);
     let j = (x * std::f64::consts::LOG2_E + 0.5).floor();
     let r = (x - j * LN2_HI) - j * LN2_LO;
-    // 1/n! for n = 0..=13.
-    const C: [f64; 14] = [
-        1.0,
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
-    let p = C.iter().rev().fold(0.0f64, |acc, &c| acc.mul_add(r, c));
+    let p = exp_taylor::<13>(r);
     let scale = f64::from_bits((j + EXPONENT_MAGIC).to_bits() << 52);
     if underflow {
         0.0

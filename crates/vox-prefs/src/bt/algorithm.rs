@@ -4,7 +4,7 @@
 use crate::bt::hyperparams::{BradleyTerryValidParams, Solver, TieModel};
 use crate::error::{FitError, ParamError};
 use crate::fit::{FitReport, Termination};
-use crate::linalg::Cholesky;
+use crate::linalg::{exp_taylor, Cholesky};
 use crate::pairs::{PairCount, PairTable};
 
 /// One outcome cell of a pair `(i, j)`.
@@ -210,7 +210,7 @@ impl LogisticBase {
         let (d0, e0) = (self.d[k], self.exp_neg_d[k]);
         let x = d0 - d;
         if x.abs() <= 0.25 && e0.is_finite() {
-            1.0 / (1.0 + e0 * exp_taylor_11(x))
+            1.0 / (1.0 + e0 * exp_taylor::<11>(x))
         } else {
             sigmoid(d)
         }
@@ -273,26 +273,6 @@ impl LogisticScores {
             *g -= 2.0 * l2 * t;
         }
     }
-}
-
-/// eˣ by its Taylor polynomial of degree 11 (Horner, one fused multiply-add per term).
-#[inline(always)]
-fn exp_taylor_11(x: f64) -> f64 {
-    const C: [f64; 12] = [
-        1.0,
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5040.0,
-        1.0 / 40320.0,
-        1.0 / 362880.0,
-        1.0 / 3628800.0,
-        1.0 / 39916800.0,
-    ];
-    C.iter().rev().fold(0.0, |acc, &c| acc.mul_add(x, c))
 }
 
 /// One pass over the pairs: the penalised log-likelihood when `with_ll` (else 0), and, when
