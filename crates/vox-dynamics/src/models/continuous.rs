@@ -2,15 +2,16 @@
 //! a sorted window, on the complete graph) and Deffuant–Weisbuch.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::sync::{Mutex, PoisonError};
 
 use rand::Rng;
 
-use super::{CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE, KERNEL_CHUNK, KERNEL_WORDS};
+use super::{complete_graph_arcs, CHANGE_TOLERANCE, CONFIDENCE_TOLERANCE};
 use crate::error::{invalid, Result};
-use crate::graph::{complete_graph_arc_from_words, Graph, Topology};
+use crate::graph::{Graph, Topology};
 use crate::record::StateView;
-use crate::rng::{seeded, streams, SimRng, WordsAhead};
+use crate::rng::{seeded, streams, SimRng};
 use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
 
 /// How initial opinions are drawn.
@@ -1378,35 +1379,22 @@ impl UpdateRule for Deffuant {
         let mu = self.mu;
         let opinions = &mut self.opinions[..n];
         let mut n_changed = 0u64;
-        let mut ahead = WordsAhead::default();
-        let mut done = 0;
-        while done < n {
-            let words = ahead.reserve(rng, KERNEL_WORDS);
-            // A meeting takes two words, rarely up to four: the block stops while four remain.
-            let last_start = words.len() - 4;
-            let block_end = n.min(done + KERNEL_CHUNK);
-            let mut next = 0;
-            while done < block_end && next <= last_start {
-                done += 1;
-                let (listener, speaker) = complete_graph_arc_from_words(n_words, words, &mut next);
-                let (x_listener, x_speaker) = (opinions[listener], opinions[speaker]);
-                let difference = x_speaker - x_listener;
-                let within = f64::from(u8::from(difference.abs() <= bound));
-                // μ·d for a pair within ε, else ±0.0, by arithmetic rather than a select: LLVM
-                // lowers any select here (on floats, on bits, on masks) to a branch that
-                // mispredicts on about half of the meetings. The clamp only keeps an
-                // overflowing d (opinions near ±1e308) from turning 0 · ∞ into NaN; within ε
-                // it changes nothing, so a meeting moves exactly as `apply` moves it. Adding or
-                // subtracting ±0.0 leaves every opinion unchanged because none is −0.0 (see
-                // `new`).
-                let step = mu * difference.clamp(-bound, bound) * within;
-                opinions[listener] = x_listener + step;
-                opinions[speaker] = x_speaker - step;
-                n_changed += u64::from(step.abs() > CHANGE_TOLERANCE);
-            }
-            ahead.used(next);
-        }
-        ahead.give_back(rng);
+        complete_graph_arcs(rng, n, n_words, |listener, speaker| {
+            let (x_listener, x_speaker) = (opinions[listener], opinions[speaker]);
+            let difference = x_speaker - x_listener;
+            let within = f64::from(u8::from(difference.abs() <= bound));
+            // μ·d for a pair within ε, else ±0.0, by arithmetic rather than a select: LLVM
+            // lowers any select here (on floats, on bits, on masks) to a branch that
+            // mispredicts on about half of the meetings. The clamp only keeps an overflowing d
+            // (opinions near ±1e308) from turning 0 · ∞ into NaN; within ε it changes nothing,
+            // so a meeting moves exactly as `apply` moves it. Adding or subtracting ±0.0 leaves
+            // every opinion unchanged because none is −0.0 (see `new`).
+            let step = mu * difference.clamp(-bound, bound) * within;
+            opinions[listener] = x_listener + step;
+            opinions[speaker] = x_speaker - step;
+            n_changed += u64::from(step.abs() > CHANGE_TOLERANCE);
+            ControlFlow::Continue(())
+        });
         Some(SweepOutcome {
             n_updates: n as u64,
             n_changed,

@@ -1,12 +1,14 @@
 //! Discrete-opinion models: the voter model and q-voter, and Krapivsky–Redner majority rule.
 
+use std::ops::ControlFlow;
+
 use rand::Rng;
 
-use super::{count_states, place_fraction, KERNEL_CHUNK, KERNEL_WORDS};
+use super::{complete_graph_arcs, count_states, place_fraction};
 use crate::error::{invalid, Result};
-use crate::graph::{complete_graph_arc_from_words, Topology};
+use crate::graph::Topology;
 use crate::record::StateView;
-use crate::rng::{SimRng, WordsAhead};
+use crate::rng::SimRng;
 use crate::schedule::{Scheduler, SweepOutcome, UpdateRequest, UpdateRule};
 
 /// Labels of the two opinions; state 0 is `A`.
@@ -161,8 +163,7 @@ impl UpdateRule for QVoter {
         };
         let states = &mut self.states[..n];
         let mut count_a = self.counts[0] as i64;
-        let mut outcome = SweepOutcome::default();
-        // A local count rather than `outcome.n_changed`, which LLVM keeps in memory.
+        // A local count rather than a field of a `SweepOutcome`, which LLVM keeps in memory.
         let mut n_changed = 0u64;
         // The generic loop stops at the update that makes the state absorbing, i.e. when a
         // change brings the count of A to 0 or n. Testing `old != new` there costs a branch
@@ -173,39 +174,28 @@ impl UpdateRule for QVoter {
         } else {
             (0, n as i64)
         };
-        let mut ahead = WordsAhead::default();
-        let mut done = 0;
-        'blocks: while done < n {
-            let words = ahead.reserve(rng, KERNEL_WORDS);
-            // An update takes two words, rarely up to four: the block stops while four remain.
-            let last_start = words.len() - 4;
-            let block_end = n.min(done + KERNEL_CHUNK);
-            let mut next = 0;
-            while done < block_end && next <= last_start {
-                done += 1;
-                let (agent, partner) = complete_graph_arc_from_words(n_words, words, &mut next);
-                let (old, new) = (states[agent], states[partner]);
-                states[agent] = new;
-                // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
-                count_a += i64::from(old) - i64::from(new);
-                n_changed += u64::from(old != new);
-                if count_a == edge_low || count_a == edge_high {
-                    outcome.n_updates = done as u64;
-                    outcome.absorbed = true;
-                    ahead.used(next);
-                    break 'blocks;
-                }
+        let done = complete_graph_arcs(rng, n, n_words, |agent, partner| {
+            let (old, new) = (states[agent], states[partner]);
+            states[agent] = new;
+            // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
+            count_a += i64::from(old) - i64::from(new);
+            n_changed += u64::from(old != new);
+            if count_a == edge_low || count_a == edge_high {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-            ahead.used(next);
-        }
-        ahead.give_back(rng);
-        outcome.n_changed = n_changed;
-        if !outcome.absorbed {
-            outcome.n_updates = n as u64;
-        }
+        });
+        // Reaching an edge always stops the sweep, so ending on one means it absorbed.
+        let absorbed = count_a == edge_low || count_a == edge_high;
         self.counts[0] = count_a as u64;
         self.counts[1] = n as u64 - count_a as u64;
-        Some(outcome)
+        Some(SweepOutcome {
+            n_updates: done as u64,
+            n_changed,
+            synchronous: false,
+            absorbed,
+        })
     }
     fn absorbed(&self) -> bool {
         self.flip_probability == 0.0 && (self.counts[0] == 0 || self.counts[1] == 0)

@@ -19,9 +19,12 @@ pub use spreading::{
     Misinformation, MisinformationParams,
 };
 
+use std::ops::ControlFlow;
+
 use rand::seq::index::sample;
 
-use crate::rng::{seeded, streams};
+use crate::graph::complete_graph_arc_from_words;
+use crate::rng::{seeded, streams, SimRng, WordsAhead};
 
 /// Tolerance added to confidence bounds, in opinion units: a pair counts as within ε when
 /// `|xᵢ − xⱼ| ≤ ε + 1e-9`. Grids such as xᵢ = i/1000 hold pairs exactly ε apart that float64
@@ -41,6 +44,40 @@ pub(crate) const KERNEL_CHUNK: usize = 1024;
 /// word, so that few words are left over to move to the front of the next block.
 pub(crate) const KERNEL_WORDS: usize = 2 * KERNEL_CHUNK + 16;
 
+/// Runs `update(agent, partner)` for up to `n` arcs of the complete graph on `n_words` agents,
+/// drawn exactly as the generic loop draws them ([`complete_graph_arc_from_words`]) but from
+/// blocks of words drawn ahead, so the kernels make no generator call per update. `update`
+/// returns [`ControlFlow::Break`] to stop right after its update. Returns the number of updates
+/// run; the generator ends where drawing those updates one by one would have left it.
+#[inline(always)]
+pub(crate) fn complete_graph_arcs(
+    rng: &mut SimRng,
+    n: usize,
+    n_words: u32,
+    mut update: impl FnMut(usize, usize) -> ControlFlow<()>,
+) -> usize {
+    let mut ahead = WordsAhead::default();
+    let mut done = 0;
+    'blocks: while done < n {
+        let words = ahead.reserve(rng, KERNEL_WORDS);
+        // An update takes two words, rarely up to four: the block stops while four remain.
+        let last_start = words.len() - 4;
+        let block_end = n.min(done + KERNEL_CHUNK);
+        let mut next = 0;
+        while done < block_end && next <= last_start {
+            done += 1;
+            let (agent, partner) = complete_graph_arc_from_words(n_words, words, &mut next);
+            if update(agent, partner).is_break() {
+                ahead.used(next);
+                break 'blocks;
+            }
+        }
+        ahead.used(next);
+    }
+    ahead.give_back(rng);
+    done
+}
+
 /// Seeded placement of exactly `round(fraction · n)` agents in `state`, the rest in `base`.
 pub(crate) fn place_fraction(n: usize, fraction: f64, state: u8, base: u8, seed: u64) -> Vec<u8> {
     let mut states = vec![base; n];
@@ -59,4 +96,47 @@ pub(crate) fn count_states(states: &[u8], n_states: usize) -> Vec<u64> {
         counts[s as usize] += 1;
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::complete_graph_arc;
+
+    /// The block loop yields the arcs that one-by-one draws yield, and leaves the generator
+    /// where they leave it, whether it runs all `n` updates or stops early (in the first
+    /// block, at a block's edge, or in a later block).
+    #[test]
+    fn complete_graph_arcs_draw_as_the_generic_loop_does() {
+        for (n_agents, n, stop_after) in [
+            (40usize, 3_000usize, None),
+            (40, 3_000, Some(1)),
+            (2_500, 5_000, Some(KERNEL_CHUNK)),
+            (2_500, 5_000, Some(2 * KERNEL_CHUNK + 7)),
+            (3, 10, Some(10)),
+        ] {
+            let mut rng = seeded(9, 0);
+            let mut reference = rng.clone();
+            let mut arcs = Vec::new();
+            let done = complete_graph_arcs(&mut rng, n, n_agents as u32, |a, b| {
+                arcs.push((a, b));
+                if Some(arcs.len()) == stop_after {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
+            assert_eq!(done, arcs.len());
+            assert_eq!(done, stop_after.unwrap_or(n));
+            let want: Vec<_> = (0..done)
+                .map(|_| complete_graph_arc(n_agents, &mut reference))
+                .collect();
+            assert_eq!(arcs, want, "arcs, n = {n}, stop {stop_after:?}");
+            assert_eq!(
+                rng.get_word_pos(),
+                reference.get_word_pos(),
+                "generator position, n = {n}, stop {stop_after:?}"
+            );
+        }
+    }
 }
