@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use rand::Rng;
 
-use super::{complete_graph_arcs, count_states, place_fraction};
+use super::{complete_graph_arcs, count_states, move_agent, place_fraction};
 use crate::error::{invalid, Result};
 use crate::graph::Topology;
 use crate::record::StateView;
@@ -130,14 +130,7 @@ impl UpdateRule for QVoter {
         }
     }
     fn apply(&mut self, (i, state): (usize, u8)) -> bool {
-        let old = self.states[i];
-        if old == state {
-            return false;
-        }
-        self.states[i] = state;
-        self.counts[old as usize] -= 1;
-        self.counts[state as usize] += 1;
-        true
+        move_agent(&mut self.states, &mut self.counts, i, state).is_some()
     }
     /// The voter model (q = 1, no flips) under random-sequential or pairwise sweeps on the
     /// complete graph in one monomorphic loop: the same draws (agent, then a partner among the
@@ -305,13 +298,7 @@ impl UpdateRule for MajorityRule {
     fn apply(&mut self, (group, state): Self::Proposal) -> bool {
         let mut changed = false;
         for j in group {
-            let old = self.states[j];
-            if old != state {
-                self.states[j] = state;
-                self.counts[old as usize] -= 1;
-                self.counts[state as usize] += 1;
-                changed = true;
-            }
+            changed |= move_agent(&mut self.states, &mut self.counts, j, state).is_some();
         }
         changed
     }

@@ -78,6 +78,20 @@ pub(crate) fn complete_graph_arcs(
     done
 }
 
+/// Moves agent `i` of a discrete model to `state`, keeping the per-state `counts`; returns its
+/// old state when it changed.
+#[inline]
+pub(crate) fn move_agent(states: &mut [u8], counts: &mut [u64], i: usize, state: u8) -> Option<u8> {
+    let old = states[i];
+    if old == state {
+        return None;
+    }
+    states[i] = state;
+    counts[usize::from(old)] -= 1;
+    counts[usize::from(state)] += 1;
+    Some(old)
+}
+
 /// Seeded placement of exactly `round(fraction · n)` agents in `state`, the rest in `base`.
 pub(crate) fn place_fraction(n: usize, fraction: f64, state: u8, base: u8, seed: u64) -> Vec<u8> {
     let mut states = vec![base; n];

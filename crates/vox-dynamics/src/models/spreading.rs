@@ -3,7 +3,7 @@
 
 use rand::Rng;
 
-use super::{count_states, place_fraction};
+use super::{count_states, move_agent, place_fraction};
 use crate::error::{invalid, Result};
 use crate::graph::{Graph, Topology};
 use crate::record::StateView;
@@ -296,13 +296,9 @@ impl Compartmental {
     /// Sets agent `i` to `state`, keeping the compartment counts and (on a graph) the
     /// infected-neighbour counts up to date; returns whether it changed.
     fn set(&mut self, i: usize, state: u8) -> bool {
-        let old = self.states[i];
-        if old == state {
+        let Some(old) = move_agent(&mut self.states, &mut self.counts, i, state) else {
             return false;
-        }
-        self.states[i] = state;
-        self.counts[old as usize] -= 1;
-        self.counts[state as usize] += 1;
+        };
         let infected = self.infected();
         if (old == infected) != (state == infected) {
             if let Topology::Graph(graph) = &self.topology {
@@ -543,14 +539,7 @@ impl UpdateRule for MakiThompson {
         let Some((i, state)) = proposal else {
             return false;
         };
-        let old = self.states[i];
-        if old == state {
-            return false;
-        }
-        self.states[i] = state;
-        self.counts[old as usize] -= 1;
-        self.counts[state as usize] += 1;
-        true
+        move_agent(&mut self.states, &mut self.counts, i, state).is_some()
     }
     fn absorbed(&self) -> bool {
         self.counts[1] == 0
@@ -665,13 +654,9 @@ impl Misinformation {
     }
 
     fn set(&mut self, i: usize, state: u8) -> bool {
-        let old = self.states[i];
-        if old == state {
+        let Some(old) = move_agent(&mut self.states, &mut self.counts, i, state) else {
             return false;
-        }
-        self.states[i] = state;
-        self.counts[old as usize] -= 1;
-        self.counts[state as usize] += 1;
+        };
         if let Topology::Graph(graph) = &self.topology {
             let listeners = self.listeners.as_ref();
             for (side, counts) in [
