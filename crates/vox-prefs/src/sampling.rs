@@ -107,20 +107,21 @@ impl Ptrs {
         (k, us, us >= 0.07 && v <= self.v_r)
     }
 
-    /// Hörmann's exact test for a proposal the squeeze did not accept.
+    /// The terms of Hörmann's exact test for a proposal the squeeze did not accept, as
+    /// [`passes`] takes them: `[v/α, a/us² + b, ln pmf(k)]`, with ln pmf = −∞ for a proposal
+    /// rejected before the test.
+    #[inline(always)]
+    fn test_terms(&self, k: f64, us: f64, v: f64, log_factorial: &[f64]) -> [f64; 3] {
+        let log_pmf = if k < 0.0 || (us < 0.013 && v > us) {
+            f64::NEG_INFINITY
+        } else {
+            k * self.log_lambda - self.lambda - ln_factorial(log_factorial, k)
+        };
+        [v * self.inv_alpha, self.a / (us * us) + self.b, log_pmf]
+    }
+
     fn accept(&self, k: f64, us: f64, v: f64, log_factorial: &[f64]) -> bool {
-        if k < 0.0 || (us < 0.013 && v > us) {
-            return false;
-        }
-        let log_k_factorial = log_factorial
-            .get(k as usize)
-            .copied()
-            .unwrap_or_else(|| ln_gamma(k + 1.0));
-        // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated: one exp instead
-        // of two logs.
-        v * self.inv_alpha
-            <= (self.a / (us * us) + self.b)
-                * (k * self.log_lambda - self.lambda - log_k_factorial).exp()
+        passes(self.test_terms(k, us, v, log_factorial))
     }
 
     /// Proposals until one is accepted.
@@ -134,6 +135,22 @@ impl Ptrs {
             }
         }
     }
+}
+
+/// Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated (one exp instead of
+/// two logs, and no branch, so a loop of it vectorises), on [`Ptrs::test_terms`]; −∞ rejects
+/// even when v = 0.
+#[inline(always)]
+fn passes([lhs, hat, log_pmf]: [f64; 3]) -> bool {
+    (log_pmf != f64::NEG_INFINITY) & (lhs <= hat * exp_branch_free(log_pmf))
+}
+
+/// ln k! for a whole k ≥ 0: from `table` where it reaches, else by ln Γ.
+fn ln_factorial(table: &[f64], k: f64) -> f64 {
+    table
+        .get(k as usize)
+        .copied()
+        .unwrap_or_else(|| ln_gamma(k + 1.0))
 }
 
 /// Scratch for [`Multinomial::sample`], kept by callers between draws: the PTRS proposals that
@@ -287,14 +304,6 @@ impl Multinomial {
         }
     }
 
-    /// ln k! for a whole k ≥ 0.
-    fn log_factorial_of(&self, k: f64) -> f64 {
-        self.log_factorial
-            .get(k as usize)
-            .copied()
-            .unwrap_or_else(|| ln_gamma(k + 1.0))
-    }
-
     /// One draw into `out` (one count per cell).
     pub(crate) fn sample<R: Rng + ?Sized>(
         &self,
@@ -341,25 +350,24 @@ impl Multinomial {
                 let PoissonSampler::Ptrs(p) = &self.cells[scratch.cell[q] as usize] else {
                     unreachable!("ptrs_cells lists PTRS cells")
                 };
-                let (k, us, v) = (scratch.k[q], scratch.us[q], scratch.v[q]);
-                scratch.lhs[q] = v * p.inv_alpha;
-                scratch.hat[q] = p.a / (us * us) + p.b;
-                scratch.log_pmf[q] = if k < 0.0 || (us < 0.013 && v > us) {
-                    f64::NEG_INFINITY
-                } else {
-                    k * p.log_lambda - p.lambda - self.log_factorial_of(k)
-                };
+                let [lhs, hat, log_pmf] = p.test_terms(
+                    scratch.k[q],
+                    scratch.us[q],
+                    scratch.v[q],
+                    &self.log_factorial,
+                );
+                scratch.lhs[q] = lhs;
+                scratch.hat[q] = hat;
+                scratch.log_pmf[q] = log_pmf;
             }
-            // Hörmann's ln v + ln(1/α) − ln(a/us² + b) ≤ ln pmf(k), exponentiated; −∞ marks a
-            // proposal rejected before the test (even when v = 0). The verdict overwrites `lhs`
-            // with 1 (accept) or 0.
+            // The verdicts, branch-free so that the exps vectorise; `lhs` becomes 1 (accept)
+            // or 0.
             for ((lhs, &hat), &log_pmf) in scratch.lhs[..n_pending]
                 .iter_mut()
                 .zip(&scratch.hat[..n_pending])
                 .zip(&scratch.log_pmf[..n_pending])
             {
-                let tested = log_pmf != f64::NEG_INFINITY;
-                *lhs = f64::from(u8::from(tested & (*lhs <= hat * exp_branch_free(log_pmf))));
+                *lhs = f64::from(u8::from(passes([*lhs, hat, log_pmf])));
             }
             for q in 0..n_pending {
                 if scratch.lhs[q] == 0.0 {
