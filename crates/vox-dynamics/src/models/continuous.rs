@@ -412,15 +412,16 @@ const HK_LEVELS: f64 = (1u64 << 40) as f64;
 /// move monotonically, so one sweep is a sort (O(N log N), O(N) once sorted) plus a two-pointer
 /// pass with exact integer sums. Agents at equal levels have equal windows, so below 2²² agents
 /// a sweep finds one window per run of equal levels (the runs are kept from sweep to sweep and
-/// shrink as clusters form) and then writes each run's new level to its agents; results are
-/// the same as from one window per agent. Integer sums make a collapsed cluster average to
+/// shrink as clusters form), and the agents' levels are written from the runs only when
+/// something reads them (a view, the asynchronous path, a re-sort); results are the same as
+/// from one window per agent. Integer sums make a collapsed cluster average to
 /// exactly itself, so the run reaches an *exact* fixed point (no agent changes level) instead
 /// of creeping by rounding errors. Pairs count as within ε when their levels differ by at most
 /// ⌊(ε + [`CONFIDENCE_TOLERANCE`]) · levels / range⌋.
 #[derive(Debug, Clone)]
 pub struct HkComplete {
     topology: Topology,
-    /// Opinion levels in ascending order.
+    /// Opinion levels in ascending order, unless `levels_stale`.
     levels: Vec<i64>,
     /// Scratch buffer for the next sweep's levels when there are too many agents for runs.
     next_levels: Vec<i64>,
@@ -438,6 +439,10 @@ pub struct HkComplete {
     runs: LevelRuns,
     /// Whether `runs` describes `levels` (a sweep keeps it up to date; `apply` does not).
     runs_valid: bool,
+    /// Whether `levels` lags `runs` (only while `runs_valid`): a sweep by runs leaves writing
+    /// every agent's level (as much memory traffic as the rest of a late sweep) to the first
+    /// reader of `levels`, so that a run of sweeps writes them once, if at all.
+    levels_stale: bool,
     /// Scratch for the next sweep's runs.
     next_runs: LevelRuns,
 }
@@ -493,6 +498,7 @@ impl HkComplete {
             epsilon_levels,
             runs: LevelRuns::default(),
             runs_valid: false,
+            levels_stale: false,
             next_runs: LevelRuns::default(),
         };
         model.rebuild_ranks();
@@ -516,15 +522,54 @@ impl HkComplete {
         self.low + level as f64 * self.level_width
     }
 
+    /// Writes the levels from the runs where they lag them.
+    fn sync_levels(&mut self) {
+        if self.levels_stale {
+            let parts = if self.levels.len() >= PARALLEL_WINDOW_AGENTS {
+                rayon::current_num_threads()
+            } else {
+                1
+            };
+            fill_levels(&self.runs, &mut self.levels, parts);
+            self.levels_stale = false;
+        }
+    }
+
+    /// The levels in ascending order, written from the runs where `levels` lags them.
+    fn current_levels(&self) -> Cow<'_, [i64]> {
+        if self.levels_stale {
+            let mut levels = vec![0; self.levels.len()];
+            fill_runs(&self.runs, &mut levels, 0);
+            Cow::Owned(levels)
+        } else {
+            Cow::Borrowed(&self.levels)
+        }
+    }
+
     /// Opinions in agent order (O(N)).
     pub fn opinions(&self) -> Vec<f64> {
-        (0..self.levels.len())
-            .map(|agent| self.opinion_of_level(self.levels[self.rank_of_agent[agent] as usize]))
+        let levels = self.current_levels();
+        (0..levels.len())
+            .map(|agent| self.opinion_of_level(levels[self.rank_of_agent[agent] as usize]))
             .collect()
     }
 
     /// Mean of the levels within ε of `levels[rank]` (rounded to the nearest level).
     fn window_mean(&self, rank: usize) -> i64 {
+        if self.levels_stale {
+            // The same window from the (valid, ascending) runs: the agent's run, the runs
+            // within ε, and the exact sum and count from their prefixes.
+            let runs = &self.runs;
+            let n_runs = runs.n_runs();
+            let run = runs.starts.partition_point(|&start| start as usize <= rank) - 1;
+            let center = runs.values[run];
+            let values = &runs.values[..n_runs];
+            let start = values.partition_point(|&v| v < center - self.epsilon_levels);
+            let end = values.partition_point(|&v| v <= center + self.epsilon_levels);
+            let sum = runs.prefix[end] - runs.prefix[start];
+            let count = runs.starts[end] - runs.starts[start];
+            return (sum as f64 / f64::from(count)).round() as i64;
+        }
         let center = self.levels[rank];
         let start = self
             .levels
@@ -557,6 +602,7 @@ impl UpdateRule for HkComplete {
     }
     /// Writes the level and restores sorted order by shifting the agent to its new rank.
     fn apply(&mut self, (i, level): (usize, i64)) -> bool {
+        self.sync_levels();
         let mut rank = self.rank_of_agent[i] as usize;
         if self.levels[rank] == level {
             return false;
@@ -589,15 +635,18 @@ impl UpdateRule for HkComplete {
                 1
             };
             if !self.runs_valid {
+                // `levels` is up to date whenever the runs are not.
                 self.runs.rebuild(&self.levels);
             }
             let outcome = run_pass(
-                &mut self.levels,
                 &mut self.runs,
                 &mut self.next_runs,
                 self.epsilon_levels,
                 parts,
             );
+            // The new runs describe the new levels (when they are unsorted, as a list of
+            // levels in rank order, which `sync_levels` below writes before the sort).
+            self.levels_stale |= outcome.0 > 0;
             self.runs_valid = outcome.1;
             outcome
         } else {
@@ -609,6 +658,7 @@ impl UpdateRule for HkComplete {
         if !sorted {
             // Exact HK keeps the order; rounding of the means can swap two near-equal
             // neighbours by one level, so restore the invariant (pdqsort is O(N) on such input).
+            self.sync_levels();
             let mut pairs: Vec<(i64, u32)> = self
                 .levels
                 .iter()
@@ -627,7 +677,7 @@ impl UpdateRule for HkComplete {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Owned(
-                self.levels
+                self.current_levels()
                     .iter()
                     .map(|&l| self.opinion_of_level(l))
                     .collect(),
@@ -1050,14 +1100,26 @@ fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
     }
 }
 
-/// One synchronous HK sweep of `levels` (sorted, with their `runs`), in place, with the same
-/// result as [`window_pass`]: the runs split into `parts` rayon tasks that each compute their
-/// runs' next levels and merge equal neighbours into `next_runs`; the parts are joined, and
-/// every agent takes its run's new level (split again by agents). Then `runs` describes the
-/// new levels (`next_runs` is scratch). Returns (changed agents, whether the levels are still
-/// sorted).
+/// Writes every agent's level from `runs`, split over `parts` rayon tasks by agents.
+fn fill_levels(runs: &LevelRuns, levels: &mut [i64], parts: usize) {
+    use rayon::prelude::*;
+    if parts <= 1 {
+        fill_runs(runs, levels, 0);
+    } else {
+        let agents_per_part = levels.len().div_ceil(parts).max(1);
+        levels
+            .par_chunks_mut(agents_per_part)
+            .enumerate()
+            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part));
+    }
+}
+
+/// One synchronous HK sweep of the levels described by `runs` (sorted), with the same result
+/// as [`window_pass`]: the runs split into `parts` rayon tasks that each compute their runs'
+/// next levels and merge equal neighbours into `next_runs`, and the parts are joined. Then
+/// `runs` describes the new levels in rank order (`next_runs` is scratch; [`fill_levels`]
+/// writes them per agent). Returns (changed agents, whether the levels are still sorted).
 fn run_pass(
-    levels: &mut [i64],
     runs: &mut LevelRuns,
     next_runs: &mut LevelRuns,
     eps: i64,
@@ -1065,10 +1127,10 @@ fn run_pass(
 ) -> (u64, bool) {
     use rayon::prelude::*;
     let n_runs = runs.n_runs();
-    let n = levels.len();
     if n_runs == 0 {
         return (0, true);
     }
+    let n = runs.starts[n_runs];
     next_runs.reserve_runs(n_runs);
     let runs_per_part = n_runs.div_ceil(parts.max(1)).max(1);
     let (values, starts, prefix) = (
@@ -1110,20 +1172,8 @@ fn run_pass(
         sum += found.sum;
         last_level = found.last_level;
     }
-    next_runs.finish(joined, n as u32, sum);
+    next_runs.finish(joined, n, sum);
     std::mem::swap(runs, next_runs);
-    let agents_per_part = n.div_ceil(parts.max(1)).max(1);
-    let runs: &LevelRuns = runs;
-    if changed == 0 {
-        // A fixed point: every agent already holds its new level.
-    } else if parts <= 1 {
-        fill_runs(runs, levels, 0);
-    } else {
-        levels
-            .par_chunks_mut(agents_per_part)
-            .enumerate()
-            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part));
-    }
     (changed, sorted)
 }
 
@@ -1504,10 +1554,16 @@ mod tests {
                         let context =
                             format!("epsilon {epsilon}, {threads} threads, sweep {sweep}");
                         assert_eq!(got, Some(*changed), "{context}");
-                        assert!(model.levels == *levels, "{context}");
+                        // Written from the runs where the sweep left them stale (in a copy,
+                        // so that the next sweep starts from stale levels too).
+                        assert!(*model.current_levels() == levels[..], "{context}");
+                        let mut written = model.clone();
+                        written.sync_levels();
+                        assert!(written.levels == *levels, "{context}");
+                        assert!(!model.levels_stale || model.runs_valid, "{context}");
                         if model.runs_valid {
                             let mut rebuilt = LevelRuns::default();
-                            rebuilt.rebuild(&model.levels);
+                            rebuilt.rebuild(&written.levels);
                             assert!(model.runs == rebuilt, "{context}");
                         }
                     }
@@ -1515,6 +1571,90 @@ mod tests {
                 // The run reached the fixed point (the last sweeps changed nothing).
                 assert_eq!(expected.last().unwrap().1, 0);
             }
+        }
+    }
+
+    #[test]
+    fn hk_complete_reads_stale_levels_as_written_ones() {
+        // After sweeps by runs the levels lag the runs; every reader must see the levels a
+        // written copy holds.
+        for (n, epsilon) in [(3000, 0.05), (PARALLEL_WINDOW_AGENTS + 17, 0.2)] {
+            let params = HkParams {
+                epsilon,
+                initial: InitialOpinions::default(),
+            };
+            let mut model = HkComplete::new(params, n, 5).unwrap();
+            let mut rng = SimRng::seed_from_u64(5);
+            let mut picks = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+            let mut stale_sweeps = 0;
+            for sweep in 0..8 {
+                model.synchronous_kernel(&mut rng);
+                stale_sweeps += usize::from(model.levels_stale);
+                let mut written = model.clone();
+                written.sync_levels();
+                let context = format!("n = {n}, sweep {sweep}");
+                assert_eq!(model.opinions(), written.opinions(), "{context}");
+                let (
+                    StateView::Continuous { opinions, .. },
+                    StateView::Continuous {
+                        opinions: expected, ..
+                    },
+                ) = (model.view(), written.view())
+                else {
+                    panic!("continuous view expected");
+                };
+                assert_eq!(opinions, expected, "{context}");
+                for _ in 0..200 {
+                    let agent_idx = picks.random_range(0..n);
+                    let request = UpdateRequest {
+                        agent_idx,
+                        partner: None,
+                    };
+                    assert_eq!(
+                        model.propose(request, &mut rng),
+                        written.propose(request, &mut rng),
+                        "{context}, agent {agent_idx}"
+                    );
+                }
+            }
+            assert!(stale_sweeps > 0, "n = {n}");
+            // An asynchronous update writes the lagging levels first.
+            let mut written = model.clone();
+            written.sync_levels();
+            for agent_idx in [0, n / 2, n - 1] {
+                let proposal = (agent_idx, written.levels[written.levels.len() / 3] + 1);
+                assert_eq!(model.apply(proposal), written.apply(proposal));
+            }
+            assert!(!model.levels_stale);
+            assert_eq!(model.levels, written.levels);
+            assert_eq!(model.opinions(), written.opinions());
+        }
+        // Levels on a grid with ε a whole number of steps, so that windows end exactly at
+        // levels ± ε: the windows from the runs match those from the levels.
+        let params = HkParams {
+            epsilon: 0.1,
+            initial: InitialOpinions::default(),
+        };
+        let mut model = HkComplete::new(params, 3000, 8).unwrap();
+        let step = 1i64 << 30;
+        model.epsilon_levels = 3 * step;
+        model.levels = (0..3000).map(|k| (k as i64 * 7 % 40) * step).collect();
+        model.levels.sort_unstable();
+        model.runs.rebuild(&model.levels);
+        model.runs_valid = true;
+        let mut from_runs = model.clone();
+        from_runs.levels_stale = true;
+        let mut rng = SimRng::seed_from_u64(8);
+        for agent_idx in 0..3000 {
+            let request = UpdateRequest {
+                agent_idx,
+                partner: None,
+            };
+            assert_eq!(
+                from_runs.propose(request, &mut rng),
+                model.propose(request, &mut rng),
+                "agent {agent_idx}"
+            );
         }
     }
 
@@ -1555,8 +1695,8 @@ mod tests {
                         let context = format!("n = {n}, eps = {eps}, {distinct:?}, {parts} parts");
                         let mut next = levels.clone();
                         let mut next_level_runs = runs.clone();
-                        let got =
-                            run_pass(&mut next, &mut next_level_runs, &mut next_runs, eps, parts);
+                        let got = run_pass(&mut next_level_runs, &mut next_runs, eps, parts);
+                        fill_levels(&next_level_runs, &mut next, parts);
                         assert_eq!(got, expected, "{context}");
                         assert_eq!(next, scalar, "{context}");
                         if expected.1 {
