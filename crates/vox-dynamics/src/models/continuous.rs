@@ -940,36 +940,69 @@ fn block_windows(
     (lower, upper)
 }
 
-/// Merges the next levels `block_next` of runs `block_first..` into the part's output (see
-/// [`part_pass`]), starting at its run `(part.n_runs)`: every run writes its level, start and
-/// prefix to the next free slot, which only a run with a new level differing from `previous`
-/// claims. The changed count and the order check run as separate, vectorised loops; the
-/// slot index is clamped to the run's own index (never smaller, as a slot is never after
-/// the run writing it), which lets the compiler drop the bounds tests. A function of its
-/// own so that its loop-carried sums stay in registers.
+/// The next levels `block_next` of runs `block_first..` from their window sums and counts,
+/// in one vectorised loop that also counts the agents whose level changes (`sizes` gets each
+/// run's agent count, `weighted` its agents' new levels summed). Returns (changed agents,
+/// whether `block_next` is nondecreasing and starts at or above `previous`).
+#[inline(always)]
+fn block_levels(
+    runs: &LevelRuns,
+    block_first: usize,
+    (sums, counts): (&[u64], &[u32]),
+    previous: i64,
+    block_next: &mut [i64],
+    weighted: &mut [i64],
+) -> (u64, bool) {
+    let block_len = block_next.len();
+    let starts = &runs.starts[block_first..block_first + block_len + 1];
+    let values = &runs.values[block_first..block_first + block_len];
+    let mut changed = 0u64;
+    for (((((slot, weight), &window_sum), &count), &old_level), bounds) in block_next
+        .iter_mut()
+        .zip(weighted.iter_mut())
+        .zip(&sums[..block_len])
+        .zip(&counts[..block_len])
+        .zip(values)
+        .zip(starts.windows(2))
+    {
+        let mean = u64_to_f64(window_sum) / f64::from(count);
+        // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
+        let level = whole_f64_to_i64((mean + 0.5).floor());
+        let size = bounds[1] - bounds[0];
+        *slot = level;
+        *weight = level * i64::from(size);
+        changed += u64::from(level != old_level) * u64::from(size);
+    }
+    // A fold rather than `all`, which would stop early and not vectorise.
+    let sorted = block_next
+        .windows(2)
+        .fold(true, |sorted, pair| sorted & (pair[1] >= pair[0]));
+    (
+        changed,
+        sorted && block_next.first().is_none_or(|&level| level >= previous),
+    )
+}
+
+/// Merges the next levels `block_next` of runs `block_first..` (with `weighted`, see
+/// [`block_levels`]) into the part's output (see [`part_pass`]), starting at its run
+/// `part.n_runs`: every run writes its level, start and prefix to the next free slot, which
+/// only a run with a new level differing from `previous` claims. The slot index is clamped
+/// to the run's own index (never smaller, as a slot is never after the run writing it),
+/// which lets the compiler drop the bounds tests. A function of its own so that its
+/// loop-carried sums stay in registers.
 #[inline(never)]
 fn merge_block(
     runs: &LevelRuns,
     block_first: usize,
-    block_next: &[i64],
+    (block_next, weighted): (&[i64], &[i64]),
     (part, previous): (PartRuns, i64),
     out_values: &mut [i64],
     out_starts: &mut [u32],
     out_prefix: &mut [i64],
 ) -> (PartRuns, i64) {
     let block_len = block_next.len();
-    let starts = &runs.starts[block_first..block_first + block_len + 1];
-    let values = &runs.values[block_first..block_first + block_len];
-    let changed: u64 = block_next
-        .iter()
-        .zip(values)
-        .zip(starts.windows(2))
-        .map(|((&level, &old_level), bounds)| {
-            u64::from(level != old_level) * u64::from(bounds[1] - bounds[0])
-        })
-        .sum();
-    let sorted = block_next.first().is_none_or(|&level| level >= previous)
-        && block_next.windows(2).all(|pair| pair[1] >= pair[0]);
+    let starts = &runs.starts[block_first..block_first + block_len];
+    let weighted = &weighted[..block_len];
     let at = part.n_runs;
     let (out_values, out_starts, out_prefix) = (
         &mut out_values[at..at + block_len],
@@ -977,20 +1010,20 @@ fn merge_block(
         &mut out_prefix[at..at + block_len],
     );
     let (mut n_runs, mut sum, mut previous) = (0usize, part.sum, previous);
-    for (run, (&level, bounds)) in block_next.iter().zip(starts.windows(2)).enumerate() {
+    for (run, ((&level, &start), &weight)) in
+        block_next.iter().zip(starts).zip(weighted).enumerate()
+    {
         let slot = n_runs.min(run);
         out_values[slot] = level;
-        out_starts[slot] = bounds[0];
+        out_starts[slot] = start;
         out_prefix[slot] = sum;
         n_runs += usize::from(level != previous);
         previous = level;
-        sum += level * i64::from(bounds[1] - bounds[0]);
+        sum += weight;
     }
     let part = PartRuns {
         n_runs: at + n_runs,
         sum,
-        changed: part.changed + changed,
-        sorted: part.sorted && sorted,
         ..part
     };
     (part, previous)
@@ -1020,6 +1053,7 @@ fn part_pass(
     let mut sums = [0u64; RUN_BLOCK];
     let mut counts = [0u32; RUN_BLOCK];
     let mut block_next = [0i64; RUN_BLOCK];
+    let mut weighted = [0i64; RUN_BLOCK];
     let mut part = PartRuns {
         n_runs: 0,
         sum: 0,
@@ -1041,19 +1075,20 @@ fn part_pass(
             &mut sums[..block_len],
             &mut counts[..block_len],
         );
-        for ((slot, &window_sum), &count) in block_next[..block_len]
-            .iter_mut()
-            .zip(&sums[..block_len])
-            .zip(&counts[..block_len])
-        {
-            let mean = u64_to_f64(window_sum) / f64::from(count);
-            // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
-            *slot = whole_f64_to_i64((mean + 0.5).floor());
-        }
+        let (changed, sorted) = block_levels(
+            runs,
+            block_first,
+            (&sums[..block_len], &counts[..block_len]),
+            previous,
+            &mut block_next[..block_len],
+            &mut weighted[..block_len],
+        );
+        part.changed += changed;
+        part.sorted &= sorted;
         (part, previous) = merge_block(
             runs,
             block_first,
-            &block_next[..block_len],
+            (&block_next[..block_len], &weighted[..block_len]),
             (part, previous),
             out_values,
             out_starts,
