@@ -118,15 +118,25 @@ impl AliasTables {
     /// The column that a [`Landing`] stands for.
     #[inline(always)]
     fn resolve(&self, landing: Landing) -> usize {
-        let (keep, alias) = self.columns[landing.entry as usize];
-        // Which way it goes is a coin flip, and a mispredicted branch here would also stop
-        // the next cells' loads from overlapping this one's cache miss.
-        std::hint::select_unpredictable(
-            landing.fraction < keep,
-            whole_f64_to_u64(landing.column) as usize,
-            alias as usize,
-        )
+        choose(landing, self.fetch(landing))
     }
+
+    /// The keep probability and alias of the column a [`Landing`] is on.
+    #[inline(always)]
+    fn fetch(&self, landing: Landing) -> (f64, u32) {
+        self.columns[landing.entry as usize]
+    }
+}
+
+/// The column a [`Landing`] stands for, given its column's `(keep, alias)`.
+#[inline(always)]
+fn choose(landing: Landing, (keep, alias): (f64, u32)) -> usize {
+    // Which way it goes is a coin flip: a branch would mispredict half the time.
+    std::hint::select_unpredictable(
+        landing.fraction < keep,
+        whole_f64_to_u64(landing.column) as usize,
+        alias as usize,
+    )
 }
 
 /// Scratch for [`AliasTables::push`], reused from table to table.
@@ -297,6 +307,8 @@ impl PoissonTables {
 pub(crate) struct Scratch {
     uniforms: Vec<f64>,
     landings: Vec<Landing>,
+    /// The landings' columns, `(keep, alias)`.
+    fetched: Vec<(f64, u32)>,
 }
 
 /// Exact Multinomial(n, p) draws by Poissonisation, for many draws with the same (n, p).
@@ -353,10 +365,10 @@ impl Multinomial {
         let m = self.positive.len();
         let tables = &self.poisson.tables;
         loop {
-            // Three loops: the uniforms (the generator alone); where each lands in its cell's
-            // table (arithmetic only, vectorised); then the table lookups. Kept apart, the
-            // last loop is short enough per cell for many cells' cache misses to be in flight
-            // at once; fused, the lookups waited on one another.
+            // Four loops: the uniforms (the generator alone); where each lands in its cell's
+            // table (arithmetic only, vectorised); the table lookups alone, whose loop is so
+            // short that many cells' cache misses are in flight at once (the tables, 3 MB for
+            // the Arena votes, live in L3 or memory); then the draws from what they fetched.
             scratch.draw_uniforms(rng, m);
             for (c, (&u, landing)) in scratch
                 .uniforms
@@ -366,9 +378,18 @@ impl Multinomial {
             {
                 *landing = tables.locate(c, u);
             }
+            for (&landing, fetched) in scratch.landings.iter().zip(scratch.fetched.iter_mut()) {
+                *fetched = tables.fetch(landing);
+            }
             let mut total = 0u64;
-            for (c, (&cell, &landing)) in self.positive.iter().zip(&scratch.landings).enumerate() {
-                let k = self.poisson.count(c, tables.resolve(landing), rng);
+            for (c, ((&cell, &landing), &fetched)) in self
+                .positive
+                .iter()
+                .zip(&scratch.landings)
+                .zip(&scratch.fetched)
+                .enumerate()
+            {
+                let k = self.poisson.count(c, choose(landing, fetched), rng);
                 out[cell] = k;
                 total += k;
             }
@@ -394,6 +415,7 @@ impl Scratch {
         self.uniforms.resize(len, 0.0);
         if self.landings.len() < len {
             self.landings.resize(len, Landing::default());
+            self.fetched.resize(len, (0.0, 0));
         }
         for u in self.uniforms.iter_mut() {
             *u = rng.random();
