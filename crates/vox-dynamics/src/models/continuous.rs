@@ -941,9 +941,11 @@ fn block_windows(
 }
 
 /// The next levels `block_next` of runs `block_first..` from their window sums and counts,
-/// in one vectorised loop that also counts the agents whose level changes (`sizes` gets each
-/// run's agent count, `weighted` its agents' new levels summed). Returns (changed agents,
-/// whether `block_next` is nondecreasing and starts at or above `previous`).
+/// in one vectorised loop that also counts the agents whose level changes (`weighted` gets
+/// each run's agents' new levels summed), and then whether each run starts a new merged run
+/// (`new_run`: 1 where its level differs from the run before, `previous` for the first).
+/// Returns (changed agents, whether `block_next` is nondecreasing and starts at or above
+/// `previous`).
 #[inline(always)]
 fn block_levels(
     runs: &LevelRuns,
@@ -952,6 +954,7 @@ fn block_levels(
     previous: i64,
     block_next: &mut [i64],
     weighted: &mut [i64],
+    new_run: &mut [usize],
 ) -> (u64, bool) {
     let block_len = block_next.len();
     let starts = &runs.starts[block_first..block_first + block_len + 1];
@@ -973,20 +976,25 @@ fn block_levels(
         *weight = level * i64::from(size);
         changed += u64::from(level != old_level) * u64::from(size);
     }
+    let Some(&first_level) = block_next.first() else {
+        return (changed, true);
+    };
+    new_run[0] = usize::from(first_level != previous);
     // A fold rather than `all`, which would stop early and not vectorise.
-    let sorted = block_next
-        .windows(2)
-        .fold(true, |sorted, pair| sorted & (pair[1] >= pair[0]));
-    (
-        changed,
-        sorted && block_next.first().is_none_or(|&level| level >= previous),
-    )
+    let sorted = block_next.windows(2).zip(&mut new_run[1..block_len]).fold(
+        first_level >= previous,
+        |sorted, (pair, new_run)| {
+            *new_run = usize::from(pair[1] != pair[0]);
+            sorted & (pair[1] >= pair[0])
+        },
+    );
+    (changed, sorted)
 }
 
 /// Merges the next levels `block_next` of runs `block_first..` (with `weighted`, see
 /// [`block_levels`]) into the part's output (see [`part_pass`]), starting at its run
 /// `part.n_runs`: every run writes its level, start and prefix to the next free slot, which
-/// only a run with a new level differing from `previous` claims. The slot index is clamped
+/// only a run with a new level (`new_run`) claims. The slot index is clamped
 /// to the run's own index (never smaller, as a slot is never after the run writing it),
 /// which lets the compiler drop the bounds tests. A function of its own so that its
 /// loop-carried sums stay in registers.
@@ -994,39 +1002,42 @@ fn block_levels(
 fn merge_block(
     runs: &LevelRuns,
     block_first: usize,
-    (block_next, weighted): (&[i64], &[i64]),
-    (part, previous): (PartRuns, i64),
+    (block_next, weighted, new_run): (&[i64], &[i64], &[usize]),
+    part: PartRuns,
     out_values: &mut [i64],
     out_starts: &mut [u32],
     out_prefix: &mut [i64],
-) -> (PartRuns, i64) {
+) -> PartRuns {
     let block_len = block_next.len();
     let starts = &runs.starts[block_first..block_first + block_len];
     let weighted = &weighted[..block_len];
+    let new_run = &new_run[..block_len];
     let at = part.n_runs;
     let (out_values, out_starts, out_prefix) = (
         &mut out_values[at..at + block_len],
         &mut out_starts[at..at + block_len],
         &mut out_prefix[at..at + block_len],
     );
-    let (mut n_runs, mut sum, mut previous) = (0usize, part.sum, previous);
-    for (run, ((&level, &start), &weight)) in
-        block_next.iter().zip(starts).zip(weighted).enumerate()
+    let (mut n_runs, mut sum) = (0usize, part.sum);
+    for (run, (((&level, &start), &weight), &new_run)) in block_next
+        .iter()
+        .zip(starts)
+        .zip(weighted)
+        .zip(new_run)
+        .enumerate()
     {
         let slot = n_runs.min(run);
         out_values[slot] = level;
         out_starts[slot] = start;
         out_prefix[slot] = sum;
-        n_runs += usize::from(level != previous);
-        previous = level;
+        n_runs += new_run;
         sum += weight;
     }
-    let part = PartRuns {
+    PartRuns {
         n_runs: at + n_runs,
         sum,
         ..part
-    };
-    (part, previous)
+    }
 }
 
 /// One part of an HK sweep by runs: the next level of runs `first..first + len` of `runs`
@@ -1054,6 +1065,7 @@ fn part_pass(
     let mut counts = [0u32; RUN_BLOCK];
     let mut block_next = [0i64; RUN_BLOCK];
     let mut weighted = [0i64; RUN_BLOCK];
+    let mut new_run = [0usize; RUN_BLOCK];
     let mut part = PartRuns {
         n_runs: 0,
         sum: 0,
@@ -1082,14 +1094,20 @@ fn part_pass(
             previous,
             &mut block_next[..block_len],
             &mut weighted[..block_len],
+            &mut new_run[..block_len],
         );
         part.changed += changed;
         part.sorted &= sorted;
-        (part, previous) = merge_block(
+        previous = block_next[block_len - 1];
+        part = merge_block(
             runs,
             block_first,
-            (&block_next[..block_len], &weighted[..block_len]),
-            (part, previous),
+            (
+                &block_next[..block_len],
+                &weighted[..block_len],
+                &new_run[..block_len],
+            ),
+            part,
             out_values,
             out_starts,
             out_prefix,
