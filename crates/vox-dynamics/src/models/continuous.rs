@@ -855,7 +855,10 @@ fn group_bounds<const STRICT: bool>(
         for (total, &count) in passed.iter_mut().zip(&step) {
             *total += count as usize;
         }
-        if step[RUN_GROUP - 1] < RUN_LOOKAHEAD as i64 {
+        // The values ascend, so the last threshold passed them all when it passed the last
+        // one; tested on the value itself, the branch need not wait for the vector sums.
+        let (last, limit) = (ahead[RUN_LOOKAHEAD - 1], limits[RUN_GROUP - 1]);
+        if STRICT && last >= limit || !STRICT && last > limit {
             break;
         }
         at += RUN_LOOKAHEAD;
