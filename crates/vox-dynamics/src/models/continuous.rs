@@ -816,9 +816,11 @@ impl LevelRuns {
     }
 }
 
-/// Runs per block of [`part_pass`]: the block's sums, counts and next levels stay in L1
-/// between its loops.
-const RUN_BLOCK: usize = 128;
+/// Runs per block of [`part_pass`]: the block's scratch (36 B a run: sums, counts, next
+/// levels, weighted levels, new-run flags) stays in L1 between its loops, and the per-block
+/// calls and setup are spread over enough runs (512 measured ~4% faster than 128 at
+/// N = 10⁶; 1024 no better).
+const RUN_BLOCK: usize = 512;
 
 /// Runs whose window bounds [`group_bounds`] finds together.
 const RUN_GROUP: usize = 4;
