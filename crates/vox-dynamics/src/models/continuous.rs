@@ -1183,7 +1183,6 @@ fn run_pass(
     eps: i64,
     parts: usize,
 ) -> (u64, bool) {
-    use rayon::prelude::*;
     let n_runs = runs.n_runs();
     if n_runs == 0 {
         return (0, true);
@@ -1199,14 +1198,40 @@ fn run_pass(
     let part_runs: Vec<PartRuns> = if parts <= 1 {
         vec![part_pass(runs, 0, eps, values, starts, prefix)]
     } else {
-        values
-            .par_chunks_mut(runs_per_part)
-            .zip(starts.par_chunks_mut(runs_per_part))
-            .zip(prefix.par_chunks_mut(runs_per_part))
-            .enumerate()
-            .map(|(part, ((values, starts), prefix))| {
-                part_pass(runs, part * runs_per_part, eps, values, starts, prefix)
-            })
+        // The calling thread takes the first part itself and the pool the others. Called
+        // from outside the pool (as a simulation's loop is), a parallel iterator has to wake
+        // a sleeping worker, which then wakes the next: on a 2-core machine the second part
+        // often started only when the first had finished, or milliseconds late in the first
+        // sweep after building the model. Inside the pool this is an ordinary fork-join.
+        let runs: &LevelRuns = runs;
+        let mut found: Vec<Option<PartRuns>> = vec![None; n_runs.div_ceil(runs_per_part)];
+        rayon::in_place_scope(|scope| {
+            let mut part_outputs = values
+                .chunks_mut(runs_per_part)
+                .zip(starts.chunks_mut(runs_per_part))
+                .zip(prefix.chunks_mut(runs_per_part))
+                .zip(found.iter_mut())
+                .enumerate();
+            let first_part = part_outputs.next();
+            for (part, (((values, starts), prefix), found)) in part_outputs {
+                scope.spawn(move |_| {
+                    *found = Some(part_pass(
+                        runs,
+                        part * runs_per_part,
+                        eps,
+                        values,
+                        starts,
+                        prefix,
+                    ));
+                });
+            }
+            if let Some((_, (((values, starts), prefix), found))) = first_part {
+                *found = Some(part_pass(runs, 0, eps, values, starts, prefix));
+            }
+        });
+        found
+            .into_iter()
+            .map(|part| part.expect("every part ran"))
             .collect()
     };
     // Join the parts: move each part's runs down behind the previous part's, offsetting its
