@@ -44,6 +44,8 @@ BIN=target/release/examples/dynamics_bench
   # vox alone at N = 10^6 (HK on one thread and on all of rayon's threads).
   RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
   "$BIN" hk 1000000 complete 50
+  # HK again with its state read after every sweep, as recording a step reads it.
+  READ_EVERY_SWEEP=1 RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
   "$BIN" deffuant 1000000 complete 20
   "$BIN" voter 1000000 complete 20
   "$BIN" sir 1000000 er 20

@@ -15,7 +15,10 @@
 //! the runs' first sweeps (`first_sweep_updates_per_s`): HK on the complete graph computes one
 //! window per *distinct* level, and only its first sweep has every level distinct.
 //! HK on the complete graph at N >= 2^16 splits each sweep over rayon's threads
-//! (`RAYON_NUM_THREADS=1` for one); the JSON line records the thread count.
+//! (`RAYON_NUM_THREADS=1` for one); the JSON line records the thread count. HK keeps its state
+//! as runs of equal levels and writes agents' levels only when something reads them;
+//! `READ_EVERY_SWEEP=1` reads the state view after every sweep (timed), as recording a step
+//! does, and the line says `"read_every_sweep":true`.
 
 use std::time::Instant;
 
@@ -35,6 +38,7 @@ struct Run {
 }
 
 fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) -> Run {
+    let read_every_sweep = read_every_sweep();
     let mut sim = Simulation::new(rule, scheduler, 1).expect("supported scheduler");
     let start = Instant::now();
     let mut updates = 0;
@@ -42,6 +46,10 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
     let mut first_sweep = (0, 0.0);
     for _ in 0..sweeps {
         let outcome = sim.step();
+        if read_every_sweep {
+            // What a recorder reads after each step (HK writes agents' levels only when read).
+            std::hint::black_box(sim.rule().view());
+        }
         updates += outcome.n_updates;
         done += 1;
         if done == 1 {
@@ -59,6 +67,12 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
         sweeps: done,
         first_sweep,
     }
+}
+
+/// Whether `READ_EVERY_SWEEP=1`: each timed sweep is followed by reading the model's state
+/// view, as `vox dynamics run` does when it records a step.
+fn read_every_sweep() -> bool {
+    std::env::var("READ_EVERY_SWEEP").is_ok_and(|v| v == "1")
 }
 
 /// What one workload measured: the median rate over `REPEATS` runs (each from a freshly built
@@ -249,10 +263,11 @@ fn main() {
         repeats,
     } = timing;
     println!(
-        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"repeats\":{repeats},\"seconds\":{median_seconds:.6},\"updates_per_s\":{:.1},\"first_run_updates_per_s\":{:.1},\"first_sweep_updates_per_s\":{first_sweep_updates_per_s:.1}}}",
+        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"repeats\":{repeats},\"seconds\":{median_seconds:.6},\"updates_per_s\":{:.1},\"first_run_updates_per_s\":{:.1},\"first_sweep_updates_per_s\":{first_sweep_updates_per_s:.1},\"read_every_sweep\":{}}}",
         args[2],
         rayon::current_num_threads(),
         updates as f64 / median_seconds,
-        updates as f64 / first_seconds
+        updates as f64 / first_seconds,
+        read_every_sweep()
     );
 }
