@@ -38,7 +38,9 @@ pub enum Output {
     Variance,
     /// `n_clusters`: groups of sorted opinions separated by gaps larger than `cluster_gap`.
     NClusters,
-    /// `consensus`: 1 when everyone holds one state (discrete) or one cluster (continuous).
+    /// `consensus`: 1 when everyone holds one state (discrete), or when every opinion is within
+    /// `cluster_gap` of every other (continuous: one cluster is not enough, since a dense
+    /// spread of opinions has no gap larger than `cluster_gap` at large N).
     Consensus,
     /// `n_changed`: agents whose state changed by more than the rule's tolerance this sweep.
     NChanged,
@@ -96,7 +98,7 @@ pub struct RecordConfig {
     /// `8 N` (continuous) or `N` (discrete) bytes per recorded step.
     pub trajectories: bool,
     /// Opinion gap above which two sorted neighbours belong to different clusters, in opinion
-    /// units. Default 1e-3.
+    /// units; also the largest spread (max − min) that counts as consensus. Default 1e-3.
     pub cluster_gap: f64,
 }
 
@@ -157,17 +159,20 @@ impl Snapshot {
                     .map(|x| (x - mean) * (x - mean))
                     .sum::<f64>()
                     / n;
-                let sizes = if *sorted {
-                    cluster_sizes(opinions, cluster_gap)
+                let (sizes, spread) = if *sorted {
+                    (
+                        cluster_sizes(opinions, cluster_gap),
+                        sorted_spread(opinions),
+                    )
                 } else {
                     let mut copy = opinions.to_vec();
                     copy.sort_unstable_by(f64::total_cmp);
-                    cluster_sizes(&copy, cluster_gap)
+                    (cluster_sizes(&copy, cluster_gap), sorted_spread(&copy))
                 };
                 Snapshot {
                     mean: Some(mean),
                     variance: Some(variance),
-                    consensus: sizes.len() <= 1,
+                    consensus: spread <= cluster_gap,
                     cluster_sizes: Some(sizes),
                     fractions: None,
                 }
@@ -188,6 +193,14 @@ impl Snapshot {
                 }
             }
         }
+    }
+}
+
+/// Largest minus smallest of `sorted` (0 when empty).
+fn sorted_spread(sorted: &[f64]) -> f64 {
+    match (sorted.first(), sorted.last()) {
+        (Some(low), Some(high)) => high - low,
+        _ => 0.0,
     }
 }
 
@@ -338,5 +351,30 @@ mod tests {
             vec![2, 2, 1]
         );
         assert_eq!(cluster_sizes(&[], 1e-3), Vec::<usize>::new());
+    }
+
+    /// A dense spread of opinions is one cluster by the gap rule but not a consensus; opinions
+    /// within `cluster_gap` of one another are.
+    #[test]
+    fn consensus_needs_every_opinion_within_the_gap() {
+        let dense: Vec<f64> = (0..10_001).map(|k| k as f64 * 1e-4).collect();
+        let snapshot = Snapshot::of(
+            &StateView::Continuous {
+                opinions: Cow::Borrowed(&dense),
+                sorted: true,
+            },
+            1e-3,
+        );
+        assert_eq!(snapshot.cluster_sizes, Some(vec![10_001]));
+        assert!(!snapshot.consensus);
+        let agreed = [0.4, 0.4003, 0.4009, 0.4];
+        let snapshot = Snapshot::of(
+            &StateView::Continuous {
+                opinions: Cow::Borrowed(&agreed),
+                sorted: false,
+            },
+            1e-3,
+        );
+        assert!(snapshot.consensus);
     }
 }

@@ -157,8 +157,8 @@ pub struct RunSummary {
     pub final_fraction: Option<BTreeMap<String, f64>>,
     /// Whether everyone ends in one state or one cluster.
     pub consensus: bool,
-    /// Sweeps until consensus (discrete models: exact; continuous: first recorded step in one
-    /// cluster); `null` when never reached.
+    /// Sweeps until consensus (discrete models: exact; continuous: the first recorded step with
+    /// every opinion within `cluster_gap` of every other); `null` when never reached.
     pub consensus_time: Option<f64>,
 }
 
