@@ -116,10 +116,17 @@ pub trait UpdateRule: Sync {
         false
     }
 
-    /// Whether the run has settled after a sweep. Default: absorbed, or a synchronous sweep
-    /// that changed nothing.
+    /// Whether updates draw random numbers (SIR's infections, the voter model's partner), so
+    /// that a sweep which changed nothing is no fixed point: the next one may change something.
+    /// Default: false (DeGroot, Friedkin–Johnsen, Hegselmann–Krause).
+    fn stochastic(&self) -> bool {
+        false
+    }
+
+    /// Whether the run has settled after a sweep. Default: absorbed, or, for a rule that is
+    /// not [`UpdateRule::stochastic`], a synchronous sweep that changed nothing.
     fn settled(&self, outcome: &SweepOutcome) -> bool {
-        outcome.absorbed || (outcome.synchronous && outcome.n_changed == 0)
+        outcome.absorbed || (!self.stochastic() && outcome.synchronous && outcome.n_changed == 0)
     }
 
     /// The state as the recorder sees it.

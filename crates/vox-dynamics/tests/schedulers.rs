@@ -338,3 +338,51 @@ fn sir_and_seir_synchronous_kernel_matches_the_generic_loop() {
         assert_kernel_matches_generic(make, states, Scheduler::Synchronous, 8, 80);
     }
 }
+
+/// A synchronous sweep of a stochastic rule that changed nothing is no fixed point: an SIR run
+/// with a few agents still infected (each recovering with probability 0.05 a sweep, so quiet
+/// sweeps are common) settles only once nobody is infected, and a voter model only at
+/// consensus. Settling on the first quiet sweep, as deterministic rules do, fails it.
+#[test]
+fn stochastic_rules_settle_only_when_absorbed() {
+    let mut quiet_sweeps = 0;
+    for seed in 0..10 {
+        let params = CompartmentalParams {
+            beta: 0.02,
+            gamma: 0.05,
+            sigma: None,
+            initial_infected: 0.01,
+        };
+        let topology = Topology::Graph(erdos_renyi(300, 0.02, seed).unwrap());
+        let rule = Compartmental::new(params, topology, seed).unwrap();
+        let mut sim = Simulation::new(rule, Scheduler::Synchronous, seed).unwrap();
+        for _ in 0..10_000 {
+            let outcome = sim.step();
+            quiet_sweeps += usize::from(outcome.n_changed == 0 && !sim.rule().absorbed());
+            if sim.rule().settled(&outcome) {
+                break;
+            }
+        }
+        assert!(
+            sim.rule().absorbed(),
+            "SIR seed {seed} settled while infected"
+        );
+        let rule =
+            QVoter::new(QVoterParams::default(), Topology::Complete { n: 30 }, seed).unwrap();
+        let mut sim = Simulation::new(rule, Scheduler::Synchronous, seed).unwrap();
+        for _ in 0..100_000 {
+            let outcome = sim.step();
+            if sim.rule().settled(&outcome) {
+                break;
+            }
+        }
+        assert!(
+            sim.rule().absorbed(),
+            "voter seed {seed} settled before consensus"
+        );
+    }
+    assert!(
+        quiet_sweeps > 10,
+        "only {quiet_sweeps} quiet sweeps: nothing tested"
+    );
+}

@@ -190,6 +190,9 @@ impl UpdateRule for QVoter {
             absorbed,
         })
     }
+    fn stochastic(&self) -> bool {
+        true
+    }
     fn absorbed(&self) -> bool {
         self.flip_probability == 0.0 && (self.counts[0] == 0 || self.counts[1] == 0)
     }
@@ -301,6 +304,9 @@ impl UpdateRule for MajorityRule {
             changed |= move_agent(&mut self.states, &mut self.counts, j, state).is_some();
         }
         changed
+    }
+    fn stochastic(&self) -> bool {
+        true
     }
     fn absorbed(&self) -> bool {
         self.counts[0] == 0 || self.counts[1] == 0

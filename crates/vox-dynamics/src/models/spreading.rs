@@ -437,6 +437,9 @@ impl UpdateRule for Compartmental {
         }
         Some(changed)
     }
+    fn stochastic(&self) -> bool {
+        true
+    }
     fn absorbed(&self) -> bool {
         self.counts[self.infected() as usize] == 0
             && self.exposed().is_none_or(|e| self.counts[e as usize] == 0)
@@ -540,6 +543,9 @@ impl UpdateRule for MakiThompson {
             return false;
         };
         move_agent(&mut self.states, &mut self.counts, i, state).is_some()
+    }
+    fn stochastic(&self) -> bool {
+        true
     }
     fn absorbed(&self) -> bool {
         self.counts[1] == 0
@@ -757,6 +763,9 @@ impl UpdateRule for Misinformation {
                 }
             }
         }
+    }
+    fn stochastic(&self) -> bool {
+        true
     }
     fn absorbed(&self) -> bool {
         // Without believers the hoax cannot come back.
