@@ -607,10 +607,16 @@ fn agree(args: AgreeArgs) -> anyhow::Result<ExitCode> {
             "left-win rate: first {:.4}, second {:.4}",
             report.left_win_rate_first, report.left_win_rate_second
         )?;
+        // (units judged in both orders, share of them consistent), or None when there are none.
+        let consistency = |c: Option<(usize, f64)>| match c {
+            Some((units, rate)) => format!("{rate:.4} (n = {units} judged in both orders)"),
+            None => "n/a (nothing judged in both orders)".to_string(),
+        };
         writeln!(
             out,
-            "order consistency: first {:?}, second {:?}",
-            report.consistency_first, report.consistency_second
+            "order consistency: first {}, second {}",
+            consistency(report.consistency_first),
+            consistency(report.consistency_second)
         )?;
         writeln!(out, "per-item bias (second − first, mean score):")?;
         let mut bias: Vec<_> = report.item_bias.iter().collect();
