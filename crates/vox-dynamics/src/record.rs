@@ -143,7 +143,7 @@ pub struct Snapshot {
     pub cluster_sizes: Option<Vec<usize>>,
     /// Fraction per state label (discrete models).
     pub fractions: Option<BTreeMap<String, f64>>,
-    /// Everyone in one state or one cluster.
+    /// Everyone in one state, or every opinion within `cluster_gap` of every other.
     pub consensus: bool,
 }
 
@@ -159,16 +159,15 @@ impl Snapshot {
                     .map(|x| (x - mean) * (x - mean))
                     .sum::<f64>()
                     / n;
-                let (sizes, spread) = if *sorted {
-                    (
-                        cluster_sizes(opinions, cluster_gap),
-                        sorted_spread(opinions),
-                    )
+                let ascending: Cow<'_, [f64]> = if *sorted {
+                    Cow::Borrowed(opinions)
                 } else {
                     let mut copy = opinions.to_vec();
                     copy.sort_unstable_by(f64::total_cmp);
-                    (cluster_sizes(&copy, cluster_gap), sorted_spread(&copy))
+                    Cow::Owned(copy)
                 };
+                let sizes = cluster_sizes(&ascending, cluster_gap);
+                let spread = sorted_spread(&ascending);
                 Snapshot {
                     mean: Some(mean),
                     variance: Some(variance),

@@ -155,7 +155,8 @@ pub struct RunSummary {
     /// Final fraction per state (discrete and compartment models).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_fraction: Option<BTreeMap<String, f64>>,
-    /// Whether everyone ends in one state or one cluster.
+    /// Whether everyone ends in one state, or with every opinion within `cluster_gap` of every
+    /// other.
     pub consensus: bool,
     /// Sweeps until consensus (discrete models: exact; continuous: the first recorded step with
     /// every opinion within `cluster_gap` of every other); `null` when never reached.

@@ -378,7 +378,7 @@ impl Multinomial {
             {
                 *landing = tables.locate(c, u);
             }
-            for (&landing, fetched) in scratch.landings.iter().zip(scratch.fetched.iter_mut()) {
+            for (&landing, fetched) in scratch.landings[..m].iter().zip(&mut scratch.fetched[..m]) {
                 *fetched = tables.fetch(landing);
             }
             let mut total = 0u64;

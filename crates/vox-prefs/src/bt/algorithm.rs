@@ -424,10 +424,10 @@ impl Run {
 /// `e/(1+e)`. Equal to summing [`cell_derivatives`] over the pair's cells.
 fn logistic_pair(d: f64, a: f64, b: f64, with_ll: bool) -> [f64; 3] {
     let e = (-d.abs()).exp();
-    // Both candidates are computed and the sign picks one by a bit mask: as a branch, the
+    // Both candidates are computed and the sign picks one without a branch: as a branch, the
     // sign of d (random across pairs) mispredicted about every other pair.
     let inv = 1.0 / (1.0 + e);
-    let p = select(d >= 0.0, inv, e * inv);
+    let p = std::hint::select_unpredictable(d >= 0.0, inv, e * inv);
     let ll = if with_ll {
         let log1p = e.ln_1p();
         let (sp_neg, sp_pos) = if d >= 0.0 {
@@ -441,13 +441,6 @@ fn logistic_pair(d: f64, a: f64, b: f64, with_ll: bool) -> [f64; 3] {
     };
     let [_, grad, hess] = logistic_terms(p, a, b);
     [ll, grad, hess]
-}
-
-/// `if condition { a } else { b }` without a branch.
-#[inline(always)]
-fn select(condition: bool, a: f64, b: f64) -> f64 {
-    let mask = u64::from(condition).wrapping_neg();
-    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
 /// `[0, ∂/∂d, ∂²/∂d²]` of [`logistic_pair`] from `p = σ(d)`.
