@@ -31,6 +31,8 @@ use vox_dynamics::{Scheduler, Simulation, UpdateRule};
 /// One timed run, as `vox dynamics run` does it minus recording.
 struct Run {
     updates: u64,
+    /// Updates that changed an agent's state (SIR: infections and recoveries).
+    changed: u64,
     seconds: f64,
     sweeps: u64,
     /// Updates and seconds of the first sweep alone.
@@ -42,6 +44,7 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
     let mut sim = Simulation::new(rule, scheduler, 1).expect("supported scheduler");
     let start = Instant::now();
     let mut updates = 0;
+    let mut changed = 0;
     let mut done = 0;
     let mut first_sweep = (0, 0.0);
     for _ in 0..sweeps {
@@ -51,6 +54,7 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
             std::hint::black_box(sim.rule().view());
         }
         updates += outcome.n_updates;
+        changed += outcome.n_changed;
         done += 1;
         if done == 1 {
             first_sweep = (outcome.n_updates, start.elapsed().as_secs_f64());
@@ -63,6 +67,7 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
     }
     Run {
         updates,
+        changed,
         seconds: start.elapsed().as_secs_f64(),
         sweeps: done,
         first_sweep,
@@ -81,6 +86,7 @@ fn read_every_sweep() -> bool {
 /// distinct level, so that it does one window per agent).
 struct Timing {
     updates: u64,
+    changed: u64,
     sweeps: u64,
     median_seconds: f64,
     first_seconds: f64,
@@ -110,6 +116,7 @@ fn time_sweeps<R: UpdateRule + Send>(
     first_sweep_rates.sort_by(f64::total_cmp);
     Timing {
         updates: runs[0].updates,
+        changed: runs[0].changed,
         sweeps: runs[0].sweeps,
         median_seconds: seconds[repeats / 2],
         first_seconds: runs[0].seconds,
@@ -256,6 +263,7 @@ fn main() {
     };
     let Timing {
         updates,
+        changed,
         sweeps: sweeps_done,
         median_seconds,
         first_seconds,
@@ -263,7 +271,7 @@ fn main() {
         repeats,
     } = timing;
     println!(
-        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"repeats\":{repeats},\"seconds\":{median_seconds:.6},\"updates_per_s\":{:.1},\"first_run_updates_per_s\":{:.1},\"first_sweep_updates_per_s\":{first_sweep_updates_per_s:.1},\"read_every_sweep\":{}}}",
+        "{{\"bench\":\"vox\",\"workload\":\"{workload}\",\"n\":{n},\"topology\":\"{}\",\"threads\":{},\"sweeps\":{sweeps_done},\"updates\":{updates},\"changed\":{changed},\"repeats\":{repeats},\"seconds\":{median_seconds:.6},\"updates_per_s\":{:.1},\"first_run_updates_per_s\":{:.1},\"first_sweep_updates_per_s\":{first_sweep_updates_per_s:.1},\"read_every_sweep\":{}}}",
         args[2],
         rayon::current_num_threads(),
         updates as f64 / median_seconds,

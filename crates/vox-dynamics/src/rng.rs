@@ -22,6 +22,8 @@ pub(crate) mod streams {
     pub const INIT: u64 = 2;
     /// The scheduler and update rules.
     pub const DYNAMICS: u64 = 3;
+    /// SIR/SEIR's initial clocks (see `Compartmental`).
+    pub const CLOCKS: u64 = 4;
 }
 
 /// 32-bit words of a [`SimRng`] generated in bulk ahead of a kernel's draws. Drawing with

@@ -3,11 +3,13 @@
 
 use rand::Rng;
 
+use rand::RngCore;
+
 use super::{count_states, move_agent, place_fraction};
 use crate::error::{invalid, Result};
 use crate::graph::{Graph, Topology};
 use crate::record::StateView;
-use crate::rng::SimRng;
+use crate::rng::{seeded, streams, SimRng};
 use crate::schedule::{UpdateRequest, UpdateRule};
 
 fn check_probability(key: &str, value: f64) -> Result<()> {
@@ -77,14 +79,21 @@ pub struct CompartmentalParams {
 /// transmissibility is T = β / (β + γ − βγ), so R₀ = ⟨k⟩ T (not β⟨k⟩/γ), and on the complete
 /// graph the final size r solves r = 1 − e^(−R₀ r) as N → ∞.
 ///
+/// **Clocks instead of a draw per agent and step.** Each agent carries a clock: the hazard it
+/// has left before its next transition, drawn as Exp(1) when it enters a state. Each step it
+/// spends that step's hazard, −k ln(1 − β) when susceptible with k infected neighbours,
+/// −ln(1 − σ) when exposed, −ln(1 − γ) when infected, and moves on in the step its clock runs
+/// out. An exponential is memoryless, so given that an agent has not moved yet it moves in a
+/// step with probability 1 − e^(−hazard): exactly 1 − (1 − β)ᵏ, σ or γ. It is the same model as
+/// one uniform draw per agent and step, but with one draw per transition (at most three per
+/// agent and run), so a step is a pass of arithmetic over the agents that vectorises.
+///
 /// On an explicit graph each agent's k is kept up to date as agents become and stop being
 /// infectious (each agent does so at most once per run), rather than counted over its
-/// neighbours every step; the counts equal what that scan would give, so the draws do too.
+/// neighbours every step; the counts equal what that scan would give.
 #[derive(Debug, Clone)]
 pub struct Compartmental {
     topology: Topology,
-    beta: f64,
-    gamma: f64,
     sigma: Option<f64>,
     states: Vec<u8>,
     counts: Vec<u64>,
@@ -95,78 +104,82 @@ pub struct Compartmental {
     /// Who listens to each agent, for directed graphs (the transposed adjacency); `None` when
     /// the graph is undirected, since its rows are then their own transpose.
     listeners: Option<Graph>,
-    /// Agents that became or stopped being infectious during the current synchronous sweep,
-    /// reused across sweeps.
-    infectious_changes: Vec<u32>,
-    /// Random words drawn ahead by the synchronous kernel, reused across sweeps.
-    draw_buffer: Vec<u64>,
-    /// 1 − (1 − β)ᵏ for k = 0, 1, … up to the largest degree (at most
-    /// [`INFECTION_TABLE_LEN`] entries), computed by the same expression as any k beyond it,
-    /// so that a sweep calls `powf` once per degree rather than once per exposed agent.
-    infection_probability: Vec<f64>,
+    /// Agents that became (`[1]`) or stopped being (`[0]`) infectious during the current
+    /// synchronous sweep, reused across sweeps.
+    infectious_changes: [Vec<u32>; 2],
+    /// Per agent, the hazard left before its next transition: Exp(1) when drawn, +∞ once
+    /// recovered (nothing is left to happen).
+    clocks: Vec<f64>,
+    /// Hazard spent per step, by state: index 0 per infected neighbour of a susceptible agent,
+    /// then the exposed and infected states' own; 0 for the recovered state.
+    hazards: [f64; 4],
+    /// The state each state moves on to.
+    moves_to: [u8; 4],
 }
 
-/// Largest number of precomputed infection probabilities (degrees above it call `powf`).
-const INFECTION_TABLE_LEN: usize = 4096;
+/// Agents per block of the synchronous kernel: a block's clocks are spent in one vectorised
+/// pass, and only a block in which a clock ran out is scanned for its transitions.
+const CLOCK_BLOCK: usize = 256;
 
-/// Agents per block of the synchronous kernel, which keeps at least this many random words
-/// drawn ahead (one per agent at most).
-const DRAW_CHUNK: usize = 512;
+/// Cap on a step's hazard, so that a probability of 1 (hazard +∞) spends any clock at once
+/// while k · hazard stays a number (0 · ∞ would be NaN).
+const MAX_HAZARD: f64 = 1e300;
 
-/// 1 − (1 − β)ᵏ: the probability that at least one of k infected neighbours transmits.
-fn infection_probability(beta: f64, k: u64) -> f64 {
-    1.0 - (1.0 - beta).powf(k as f64)
+/// The hazard −ln(1 − p) of an event of probability p per step, capped at [`MAX_HAZARD`].
+fn step_hazard(p: f64) -> f64 {
+    (-(-p).ln_1p()).min(MAX_HAZARD)
 }
 
-/// One agent's SIR / SEIR transition, borrowed out of [`Compartmental`] so that a sweep can
-/// write the states while it reads the probability table.
-#[derive(Clone, Copy)]
-struct Transition<'a> {
-    beta: f64,
-    gamma: f64,
-    sigma: Option<f64>,
-    infected: u8,
-    infection_probability: &'a [f64],
+/// An Exp(1) clock, −ln U with U uniform on (0, 1): the top 53 bits of a word, offset by half
+/// a unit so that U is never 0 (nor 1), and the clock is finite and positive.
+fn exp1_clock(rng: &mut SimRng) -> f64 {
+    let u = ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    -u.ln()
 }
 
-impl Transition<'_> {
-    /// The next state of an agent in `state` with `k` infected neighbours: one uniform draw
-    /// for a susceptible agent with an infected neighbour, an exposed or an infected agent;
-    /// none otherwise.
-    #[inline(always)]
-    fn next(self, state: u8, k: u64, rng: &mut SimRng) -> u8 {
-        let exposed = self.sigma.map(|_| 1);
-        if state == 0 {
-            if k > 0 && rng.random::<f64>() < self.infection_probability(k) {
-                exposed.unwrap_or(self.infected)
-            } else {
-                0
-            }
-        } else if Some(state) == exposed {
-            if rng.random::<f64>() < self.sigma.unwrap_or(1.0) {
-                self.infected
-            } else {
-                state
-            }
-        } else if state == self.infected {
-            if rng.random::<f64>() < self.gamma {
-                self.infected + 1
-            } else {
-                state
-            }
-        } else {
-            state
-        }
+/// The hazard an agent in `state` with `k` infected neighbours spends in one step, written
+/// with selects so that the pass over a block vectorises.
+#[inline(always)]
+fn hazard_of(hazards: &[f64; 4], state: u8, k: f64) -> f64 {
+    let own = if state == 1 {
+        hazards[1]
+    } else if state == 2 {
+        hazards[2]
+    } else {
+        0.0
+    };
+    if state == 0 {
+        k * hazards[0]
+    } else {
+        own
     }
+}
 
-    /// 1 − (1 − β)ᵏ, from the table when k is in it.
-    #[inline]
-    fn infection_probability(self, k: u64) -> f64 {
-        match self.infection_probability.get(k as usize) {
-            Some(&p) => p,
-            None => infection_probability(self.beta, k),
-        }
+/// Spends one step's hazard from each clock of a block whose agents have `ks` infected
+/// neighbours; returns whether any clock ran out. Branch-free, so the pass vectorises.
+#[inline(always)]
+fn spend_clocks(
+    states: &[u8],
+    ks: impl Iterator<Item = f64>,
+    clocks: &mut [f64],
+    hazards: &[f64; 4],
+) -> bool {
+    let mut ran_out = false;
+    for ((clock, &state), k) in clocks.iter_mut().zip(states).zip(ks) {
+        let left = *clock - hazard_of(hazards, state, k);
+        *clock = left;
+        ran_out |= left <= 0.0;
     }
+    ran_out
+}
+
+/// Bit j set where `clocks[j]` ran out (at most 64 clocks), in a loop that vectorises.
+#[inline(always)]
+fn ran_out_mask(clocks: &[f64]) -> u64 {
+    clocks
+        .iter()
+        .enumerate()
+        .fold(0, |mask, (j, &clock)| mask | (u64::from(clock <= 0.0) << j))
 }
 
 /// Adds one to (or, when `became_infectious` is false, takes one from) the count of everyone
@@ -191,8 +204,38 @@ fn shift_listener_counts(
     }
 }
 
+/// Agents whose rows [`shift_counts_in_batches`] touches ahead at a time.
+const ROW_BATCH: usize = 1024;
+
+/// Adds `step` (1, or −1 as a wrapping `u32`) to the count of everyone who listens to each of
+/// `agents`, as [`shift_listener_counts`] does agent by agent, but a batch of agents at a time
+/// in two passes: the first reads the first listener of each agent's row, the second adds to
+/// the counts. The rows are random accesses into an array larger than the caches, and so are
+/// the counts; agent by agent, each agent's count updates waited on its row. In the first pass
+/// nothing waits on one row before the next is asked for, so many misses overlap, and the
+/// second pass finds the rows in cache.
+fn shift_counts_in_batches(listening: &Graph, agents: &[u32], step: u32, counts: &mut [u32]) {
+    for batch in agents.chunks(ROW_BATCH) {
+        let touched = batch.iter().fold(0u32, |acc, &agent| {
+            acc ^ listening
+                .neighbors(agent as usize)
+                .first()
+                .copied()
+                .unwrap_or(0)
+        });
+        std::hint::black_box(touched);
+        for &agent in batch {
+            for &j in listening.neighbors(agent as usize) {
+                let count = &mut counts[j as usize];
+                *count = count.wrapping_add(step);
+            }
+        }
+    }
+}
+
 impl Compartmental {
-    /// SIR (or SEIR when σ is given) on `topology`, initial infections placed with `seed`.
+    /// SIR (or SEIR when σ is given) on `topology`, initial infections and clocks drawn with
+    /// `seed`.
     ///
     /// # Errors
     /// When a probability is outside [0, 1], or a graph row holds more than 2³² − 1 arcs.
@@ -203,34 +246,37 @@ impl Compartmental {
         if let Some(sigma) = params.sigma {
             check_probability("params.sigma", sigma)?;
         }
-        let max_degree = match &topology {
-            Topology::Complete { n } => n.saturating_sub(1),
-            Topology::Graph(graph) => (0..graph.n_nodes())
+        if let Topology::Graph(graph) = &topology {
+            let max_degree = (0..graph.n_nodes())
                 .map(|i| graph.degree(i))
                 .max()
-                .unwrap_or(0),
-        };
-        if matches!(topology, Topology::Graph(_)) && max_degree > u32::MAX as usize {
-            return Err(invalid(
-                "graph",
-                format!("an agent listens to {max_degree} agents; SIR supports at most 2^32 - 1"),
-            ));
+                .unwrap_or(0);
+            if max_degree > u32::MAX as usize {
+                return Err(invalid(
+                    "graph",
+                    format!(
+                        "an agent listens to {max_degree} agents; SIR supports at most 2^32 - 1"
+                    ),
+                ));
+            }
         }
         let listeners = listeners_of(&topology)?;
+        let (beta, gamma) = (step_hazard(params.beta), step_hazard(params.gamma));
+        let (hazards, moves_to) = match params.sigma {
+            None => ([beta, gamma, 0.0, 0.0], [1, 2, 2, 3]),
+            Some(sigma) => ([beta, step_hazard(sigma), gamma, 0.0], [1, 2, 3, 3]),
+        };
         let mut model = Self {
             topology,
-            beta: params.beta,
-            gamma: params.gamma,
             sigma: params.sigma,
             states: Vec::new(),
             counts: Vec::new(),
             infected_neighbors: Vec::new(),
             listeners,
-            infectious_changes: Vec::new(),
-            draw_buffer: Vec::new(),
-            infection_probability: (0..=max_degree.min(INFECTION_TABLE_LEN - 1) as u64)
-                .map(|k| infection_probability(params.beta, k))
-                .collect(),
+            infectious_changes: [Vec::new(), Vec::new()],
+            clocks: Vec::new(),
+            hazards,
+            moves_to,
         };
         let infected = model.infected();
         model.states = place_fraction(
@@ -244,6 +290,10 @@ impl Compartmental {
         if let Topology::Graph(graph) = &model.topology {
             model.infected_neighbors = count_neighbors_in(graph, &model.states, infected);
         }
+        let mut rng = seeded(seed, streams::CLOCKS);
+        model.clocks = (0..model.states.len())
+            .map(|_| exp1_clock(&mut rng))
+            .collect();
         Ok(model)
     }
 
@@ -267,18 +317,21 @@ impl Compartmental {
         }
     }
 
+    fn recovered(&self) -> u8 {
+        self.infected() + 1
+    }
+
     /// Compartment per agent, indexing `["S", "I", "R"]` or `["S", "E", "I", "R"]`.
     pub fn states(&self) -> &[u8] {
         &self.states
     }
 
-    fn transition(&self) -> Transition<'_> {
-        Transition {
-            beta: self.beta,
-            gamma: self.gamma,
-            sigma: self.sigma,
-            infected: self.infected(),
-            infection_probability: &self.infection_probability,
+    /// The clock of an agent entering `state`: a fresh Exp(1), or +∞ once recovered.
+    fn clock_for(&self, state: u8, rng: &mut SimRng) -> f64 {
+        if state == self.recovered() {
+            f64::INFINITY
+        } else {
+            exp1_clock(rng)
         }
     }
 
@@ -316,8 +369,8 @@ impl Compartmental {
 }
 
 impl UpdateRule for Compartmental {
-    /// (agent, new state).
-    type Proposal = (usize, u8);
+    /// (agent, new state, its clock).
+    type Proposal = (usize, u8, f64);
 
     fn name(&self) -> &'static str {
         if self.sigma.is_some() {
@@ -332,107 +385,93 @@ impl UpdateRule for Compartmental {
     fn topology(&self) -> &Topology {
         &self.topology
     }
-    fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> (usize, u8) {
+    /// Spends the step's hazard from the agent's clock; when it runs out, the agent moves on
+    /// and draws the clock of its new state.
+    fn propose(&self, request: UpdateRequest, rng: &mut SimRng) -> Self::Proposal {
         let i = request.agent_idx;
-        let k = self.infected_neighbors(i, request.partner);
-        (i, self.transition().next(self.states[i], k, rng))
+        let state = self.states[i];
+        let k = self.infected_neighbors(i, request.partner) as f64;
+        let left = self.clocks[i] - hazard_of(&self.hazards, state, k);
+        if left <= 0.0 {
+            let next = self.moves_to[usize::from(state)];
+            (i, next, self.clock_for(next, rng))
+        } else {
+            (i, state, left)
+        }
     }
-    fn apply(&mut self, (i, state): (usize, u8)) -> bool {
+    fn apply(&mut self, (i, state, clock): Self::Proposal) -> bool {
+        self.clocks[i] = clock;
         self.set(i, state)
     }
     /// The generic synchronous sweep without its per-sweep vectors of requests and proposals:
-    /// same proposals, same random draws in the same order, so the same results. Each agent's
-    /// next state depends only on its own state and its k, so states are written in place;
-    /// the k of other agents move only after the sweep, so every agent sees the state at the
-    /// start of the sweep.
+    /// the same clocks spent, the same transitions and the same draws in the same order (agent
+    /// order), so the same results. Each agent's next state depends only on its own state,
+    /// clock and k, so states are written in place; the k of other agents move only after the
+    /// sweep, so every agent sees the state at the start of the sweep.
     ///
-    /// Whether an agent draws depends on its state, which is scattered at random over the
-    /// agents, so a branch per agent on it mispredicts often. The kernel instead generates the
-    /// sweep's uniform words ahead in bulk, selects each agent's probability and next state
-    /// from small per-state tables, and advances through the words by 0 or 1 without a
-    /// branch; afterwards it winds the generator back over the words it did not use, so the
-    /// generator ends where one draw per drawing agent would have left it.
+    /// A block's clocks are spent in one branch-free pass (vectorised); a block where none ran
+    /// out, the common case, needs nothing more.
     fn synchronous_kernel(&mut self, rng: &mut SimRng) -> Option<u64> {
         let infected = self.infected();
-        let (beta, table) = (self.beta, &self.infection_probability);
-        let infection = |k: u64| match table.get(k as usize) {
-            Some(&p) => p,
-            None => infection_probability(beta, k),
-        };
-        // Per state: whether it draws (a susceptible agent only with k > 0, filled in per
-        // agent), the probability of moving on, and where it moves.
-        let (draws, moves_with, moves_to) = match self.sigma {
-            None => (
-                [false, true, false, false],
-                [0.0, self.gamma, 0.0, 0.0],
-                [1, 2, 2, 3],
-            ),
-            Some(sigma) => (
-                [false, true, true, false],
-                [0.0, sigma, self.gamma, 0.0],
-                [1, 2, 3, 3],
-            ),
-        };
-        let complete_infection = match self.topology {
-            Topology::Complete { .. } => Some(self.counts[infected as usize]),
+        let recovered = self.recovered();
+        // On the complete graph every agent's k is the infected count at the start of the sweep.
+        let complete_k = match self.topology {
+            Topology::Complete { .. } => Some(self.counts[infected as usize] as f64),
             Topology::Graph(_) => None,
-        }
-        .map(|k| (k > 0, infection(k)));
-        let infected_neighbors = &self.infected_neighbors;
-        let words = &mut self.draw_buffer;
-        words.resize(2 * DRAW_CHUNK, 0);
-        let (mut next_word, mut n_words) = (0, 0);
+        };
+        let hazards = self.hazards;
         let changes = &mut self.infectious_changes;
-        changes.clear();
+        changes.iter_mut().for_each(Vec::clear);
         let mut changed = 0;
         let n = self.states.len();
-        for chunk_start in (0..n).step_by(DRAW_CHUNK) {
-            // At most one word per agent: keep a chunk's worth ready.
-            if n_words - next_word < DRAW_CHUNK {
-                words.copy_within(next_word..n_words, 0);
-                n_words -= next_word;
-                next_word = 0;
-                rng.fill(&mut words[n_words..]);
-                n_words = words.len();
+        for start in (0..n).step_by(CLOCK_BLOCK) {
+            let end = n.min(start + CLOCK_BLOCK);
+            let states = &mut self.states[start..end];
+            let clocks = &mut self.clocks[start..end];
+            let any = match complete_k {
+                Some(k) => spend_clocks(states, std::iter::repeat(k), clocks, &hazards),
+                None => spend_clocks(
+                    states,
+                    self.infected_neighbors[start..end]
+                        .iter()
+                        .map(|&k| k as f64),
+                    clocks,
+                    &hazards,
+                ),
+            };
+            if !any {
+                continue;
             }
-            let chunk_end = n.min(chunk_start + DRAW_CHUNK);
-            for (i, state) in self.states[chunk_start..chunk_end].iter_mut().enumerate() {
-                let i = chunk_start + i;
-                let old = *state;
-                let s = usize::from(old & 3);
-                let (exposed, p_infection) = complete_infection.unwrap_or_else(|| {
-                    let k = u64::from(infected_neighbors[i]);
-                    (k > 0, infection(k))
-                });
-                let draw = if s == 0 { exposed } else { draws[s] };
-                let p = if s == 0 { p_infection } else { moves_with[s] };
-                // `rng.random::<f64>()`: the top 53 bits of a word, scaled to [0, 1).
-                let u = (words[next_word] >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-                next_word += usize::from(draw);
-                let new = if draw & (u < p) { moves_to[s] } else { old };
-                if new != old {
-                    *state = new;
+            // The few clocks that ran out, found 64 at a time by a mask.
+            for (first, (states, clocks)) in (start..)
+                .step_by(64)
+                .zip(states.chunks_mut(64).zip(clocks.chunks_mut(64)))
+            {
+                let mut mask = ran_out_mask(clocks);
+                while mask != 0 {
+                    let j = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let old = states[j];
+                    let new = self.moves_to[usize::from(old)];
+                    states[j] = new;
+                    clocks[j] = if new == recovered {
+                        f64::INFINITY
+                    } else {
+                        exp1_clock(rng)
+                    };
                     self.counts[usize::from(old)] -= 1;
                     self.counts[usize::from(new)] += 1;
                     changed += 1;
                     if (old == infected) != (new == infected) {
-                        changes.push(i as u32);
+                        changes[usize::from(new == infected)].push((first + j) as u32);
                     }
                 }
             }
         }
-        // Two 32-bit words per draw; hand back the ones not used.
-        rng.set_word_pos(rng.get_word_pos() - 2 * (n_words - next_word) as u128);
         if let Topology::Graph(graph) = &self.topology {
-            for &i in changes.iter() {
-                let i = i as usize;
-                shift_listener_counts(
-                    graph,
-                    self.listeners.as_ref(),
-                    &mut self.infected_neighbors,
-                    i,
-                    self.states[i] == infected,
-                );
+            let listening = self.listeners.as_ref().unwrap_or(graph);
+            for (agents, step) in changes.iter().zip([u32::wrapping_neg(1), 1]) {
+                shift_counts_in_batches(listening, agents, step, &mut self.infected_neighbors);
             }
         }
         Some(changed)
@@ -800,32 +839,31 @@ mod tests {
         }
     }
 
-    /// The transition as written before the counts were kept, draws included.
-    fn reference_next_state(model: &Compartmental, i: usize, rng: &mut SimRng) -> u8 {
+    /// The transition as the model defines it, with k by a scan instead of the kept counts:
+    /// spend the step's hazard from the agent's clock, and on running out move on and draw the
+    /// clock of the new state. Returns the next state and clock.
+    fn reference_next(model: &Compartmental, i: usize, rng: &mut SimRng) -> (u8, f64) {
         let state = model.states[i];
-        let infected = model.infected();
-        if state == 0 {
-            let k = scanned_infected_neighbors(model, i);
-            if k > 0 && rng.random::<f64>() < 1.0 - (1.0 - model.beta).powf(k as f64) {
-                model.exposed().unwrap_or(infected)
-            } else {
-                0
-            }
-        } else if Some(state) == model.exposed() {
-            if rng.random::<f64>() < model.sigma.unwrap_or(1.0) {
-                infected
-            } else {
-                state
-            }
-        } else if state == infected {
-            if rng.random::<f64>() < model.gamma {
-                infected + 1
-            } else {
-                state
-            }
-        } else {
-            state
+        let per_step = match state {
+            0 => scanned_infected_neighbors(model, i) as f64 * model.hazards[0],
+            s if s == model.recovered() => 0.0,
+            s => model.hazards[usize::from(s)],
+        };
+        let left = model.clocks[i] - per_step;
+        if left > 0.0 {
+            return (state, left);
         }
+        let next = match state {
+            0 => model.exposed().unwrap_or(model.infected()),
+            s => s + 1,
+        };
+        let clock = if next == model.recovered() {
+            f64::INFINITY
+        } else {
+            let u = ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            -u.ln()
+        };
+        (next, clock)
     }
 
     /// One sweep that scans neighbours for k and never reads the kept counts: synchronous
@@ -834,15 +872,14 @@ mod tests {
         let n = model.states.len();
         match scheduler {
             Scheduler::Synchronous => {
-                let next: Vec<u8> = (0..n)
-                    .map(|i| reference_next_state(model, i, rng))
-                    .collect();
-                model.states = next;
+                let next: Vec<(u8, f64)> = (0..n).map(|i| reference_next(model, i, rng)).collect();
+                (model.states, model.clocks) = next.into_iter().unzip();
             }
             Scheduler::RandomSequential => {
                 for _ in 0..n {
                     let i = rng.random_range(0..n);
-                    let state = reference_next_state(model, i, rng);
+                    let (state, clock) = reference_next(model, i, rng);
+                    model.clocks[i] = clock;
                     if state != model.states[i] {
                         model.states[i] = state;
                         model.counts = count_states(&model.states, model.labels().len());
@@ -873,9 +910,9 @@ mod tests {
             Topology::Graph(Graph::from_edges(n as usize, &odd_edges, true, false).unwrap()),
             Topology::Graph(Graph::from_edges(n as usize, &odd_edges, false, false).unwrap()),
             Topology::Complete { n: 200 },
-            Topology::Graph(erdos_renyi(3 * DRAW_CHUNK + 77, 0.01, seed).unwrap()),
+            Topology::Graph(erdos_renyi(3 * CLOCK_BLOCK + 77, 0.01, seed).unwrap()),
             Topology::Complete {
-                n: 2 * DRAW_CHUNK + 1,
+                n: 2 * CLOCK_BLOCK + 1,
             },
         ]
     }
@@ -907,6 +944,7 @@ mod tests {
                             );
                             assert_eq!(model.states, reference.states, "{context}");
                             assert_eq!(model.counts, reference.counts, "{context}");
+                            assert_eq!(model.clocks, reference.clocks, "{context}");
                             assert_eq!(rng, reference_rng, "draws differ: {context}");
                             if matches!(topology, Topology::Graph(_)) {
                                 for i in 0..model.states.len() {
@@ -929,6 +967,99 @@ mod tests {
         }
         // Infections and recoveries throughout, not a run that died at once.
         assert!(transitions > 20_000, "only {transitions} transitions");
+    }
+
+    /// Chi-square statistic of waiting times (in sweeps, from 1) against the geometric law
+    /// with per-sweep probability `p`: bins 1..=11 and a tail bin for 12 on.
+    fn geometric_chi_square(waits: &[u64], p: f64) -> f64 {
+        let mut observed = [0u64; 12];
+        for &w in waits {
+            observed[(w as usize).clamp(1, 12) - 1] += 1;
+        }
+        let n = waits.len() as f64;
+        (0..12)
+            .map(|b| {
+                let survive = (1.0 - p).powi(b as i32);
+                let prob = if b < 11 { survive * p } else { survive };
+                let expected = n * prob;
+                (observed[b] as f64 - expected).powi(2) / expected
+            })
+            .sum()
+    }
+
+    /// The clocks give the model's per-step law: a susceptible agent with k infected
+    /// neighbours is infected in a sweep with probability 1 − (1 − β)ᵏ, and an infected one
+    /// recovers with probability γ, whatever happened in the sweeps before, so waiting times
+    /// are geometric. 20,000 agents listening to the same 3 sources, which stay infected
+    /// (γ = 0), and 20,000 agents infected at the start with β = 0; under both schedulers.
+    /// The chi-square over 12 bins (11 degrees of freedom) must stay under 48.9, its
+    /// p = 10⁻⁶ critical value, so a false failure is very unlikely; scaling a hazard by 1.1
+    /// fails it.
+    #[test]
+    fn clocks_give_geometric_waiting_times() {
+        let (m, sources) = (20_000usize, 3usize);
+        for scheduler in [Scheduler::Synchronous, Scheduler::RandomSequential] {
+            // Infection: agents sources.. listen to agents 0..sources, all infected.
+            let beta = 0.1;
+            let edges: Vec<(u32, u32, f64)> = (sources..sources + m)
+                .flat_map(|i| (0..sources).map(move |s| (i as u32, s as u32, 1.0)))
+                .collect();
+            let graph = Graph::from_edges(sources + m, &edges, true, false).unwrap();
+            let params = CompartmentalParams {
+                beta,
+                gamma: 0.0,
+                sigma: None,
+                initial_infected: 0.0,
+            };
+            let mut model = Compartmental::new(params, Topology::Graph(graph), 5).unwrap();
+            model.states[..sources].fill(1);
+            model.counts = count_states(&model.states, 3);
+            if let Topology::Graph(graph) = &model.topology {
+                model.infected_neighbors = count_neighbors_in(graph, &model.states, 1);
+            }
+            let mut rng = SimRng::seed_from_u64(7);
+            let mut infected_at = vec![0u64; m];
+            for sweep in 1..=400 {
+                scheduler.sweep(&mut model, sweep - 1, &mut rng);
+                for (at, &state) in infected_at.iter_mut().zip(&model.states[sources..]) {
+                    if *at == 0 && state == 1 {
+                        *at = sweep;
+                    }
+                }
+            }
+            assert!(infected_at.iter().all(|&t| t > 0), "{scheduler:?}");
+            // Per sweep of random sequential updates an agent is picked Binomial(N, 1/N)
+            // times, so only the synchronous waits are geometric in sweeps.
+            if scheduler == Scheduler::Synchronous {
+                let p = 1.0 - (1.0 - beta).powi(sources as i32);
+                let chi = geometric_chi_square(&infected_at, p);
+                assert!(chi < 48.9, "infection waits: chi-square {chi}");
+            }
+
+            // Recovery: everyone infected at the start, nobody transmits.
+            let gamma = 0.15;
+            let params = CompartmentalParams {
+                beta: 0.0,
+                gamma,
+                sigma: None,
+                initial_infected: 1.0,
+            };
+            let mut model = Compartmental::new(params, Topology::Complete { n: m }, 6).unwrap();
+            let mut recovered_at = vec![0u64; m];
+            for sweep in 1..=400 {
+                scheduler.sweep(&mut model, sweep - 1, &mut rng);
+                for (at, &state) in recovered_at.iter_mut().zip(&model.states) {
+                    if *at == 0 && state == 2 {
+                        *at = sweep;
+                    }
+                }
+            }
+            assert!(recovered_at.iter().all(|&t| t > 0), "{scheduler:?}");
+            if scheduler == Scheduler::Synchronous {
+                let chi = geometric_chi_square(&recovered_at, gamma);
+                assert!(chi < 48.9, "recovery waits: chi-square {chi}");
+            }
+        }
     }
 
     /// Misinformation's proposal as written before the side counts were kept: k by a scan.
