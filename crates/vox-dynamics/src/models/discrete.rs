@@ -56,6 +56,29 @@ pub struct QVoter {
     flip_probability: f64,
     states: Vec<u8>,
     counts: Vec<u64>,
+    /// The states packed one bit per agent for the complete-graph kernel; reused.
+    bits: Vec<u64>,
+}
+
+/// Packs 0/1 `states` into `bits` (bit i of word i / 64 is agent i's state) and returns them.
+fn pack_bits<'a>(states: &[u8], bits: &'a mut Vec<u64>) -> &'a mut [u64] {
+    bits.clear();
+    bits.extend(states.chunks(64).map(|chunk| {
+        chunk
+            .iter()
+            .enumerate()
+            .fold(0u64, |word, (j, &state)| word | (u64::from(state & 1) << j))
+    }));
+    bits
+}
+
+/// Unpacks `bits` (as [`pack_bits`] packed them) into `states`.
+fn unpack_bits(bits: &[u64], states: &mut [u8]) {
+    for (&word, chunk) in bits.iter().zip(states.chunks_mut(64)) {
+        for (j, state) in chunk.iter_mut().enumerate() {
+            *state = ((word >> j) & 1) as u8;
+        }
+    }
 }
 
 impl QVoter {
@@ -77,6 +100,7 @@ impl QVoter {
             flip_probability: params.flip_probability,
             states,
             counts,
+            bits: Vec::new(),
         })
     }
 
@@ -154,7 +178,10 @@ impl UpdateRule for QVoter {
         let Ok(n_words) = u32::try_from(n) else {
             return None;
         };
-        let states = &mut self.states[..n];
+        // The sweep runs on a copy of the states packed one bit per agent (state 0 is A, 1 is
+        // B), written back after it: updates read and write random agents, and at N = 10⁶ the
+        // bytes (1 MB) spill out of L2 while the bits (125 KB) stay in it.
+        let bits = pack_bits(&self.states[..n], &mut self.bits);
         let mut count_a = self.counts[0] as i64;
         // A local count rather than a field of a `SweepOutcome`, which LLVM keeps in memory.
         let mut n_changed = 0u64;
@@ -168,17 +195,20 @@ impl UpdateRule for QVoter {
             (0, n as i64)
         };
         let done = complete_graph_arcs(rng, n, n_words, |agent, partner| {
-            let (old, new) = (states[agent], states[partner]);
-            states[agent] = new;
+            let new = (bits[partner / 64] >> (partner % 64)) & 1;
+            let word = &mut bits[agent / 64];
+            let old = (*word >> (agent % 64)) & 1;
+            *word ^= (old ^ new) << (agent % 64);
             // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
-            count_a += i64::from(old) - i64::from(new);
-            n_changed += u64::from(old != new);
+            count_a += old as i64 - new as i64;
+            n_changed += old ^ new;
             if count_a == edge_low || count_a == edge_high {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
         });
+        unpack_bits(bits, &mut self.states[..n]);
         // Reaching an edge always stops the sweep, so ending on one means it absorbed.
         let absorbed = count_a == edge_low || count_a == edge_high;
         self.counts[0] = count_a as u64;
