@@ -12,11 +12,12 @@ use crate::schedule::SweepOutcome;
 pub enum StateView<'a> {
     /// Continuous opinions, one per agent.
     Continuous {
-        /// Opinions; in agent order unless `sorted`.
+        /// Opinions; in agent order unless `ranks` is given.
         opinions: Cow<'a, [f64]>,
-        /// Whether `opinions` is sorted ascending (then it is *not* in agent order, and cluster
-        /// counting skips its sort).
-        sorted: bool,
+        /// When the model keeps its opinions sorted ascending (HK on the complete graph): each
+        /// agent's rank, so that agent i holds `opinions[ranks[i]]`. Cluster counting then skips
+        /// its sort. `None`: `opinions` is in agent order.
+        ranks: Option<&'a [u32]>,
     },
     /// Discrete states (opinions or compartments), one per agent.
     Discrete {
@@ -151,7 +152,7 @@ impl Snapshot {
     /// Summarises a state view. `cluster_gap` as in [`RecordConfig::cluster_gap`].
     pub fn of(view: &StateView<'_>, cluster_gap: f64) -> Self {
         match view {
-            StateView::Continuous { opinions, sorted } => {
+            StateView::Continuous { opinions, ranks } => {
                 let n = opinions.len().max(1) as f64;
                 let mean = opinions.iter().sum::<f64>() / n;
                 let variance = opinions
@@ -159,7 +160,7 @@ impl Snapshot {
                     .map(|x| (x - mean) * (x - mean))
                     .sum::<f64>()
                     / n;
-                let ascending: Cow<'_, [f64]> = if *sorted {
+                let ascending: Cow<'_, [f64]> = if ranks.is_some() {
                     Cow::Borrowed(opinions)
                 } else {
                     let mut copy = opinions.to_vec();
@@ -304,7 +305,10 @@ impl Recorder {
         if let Some(trajectories) = &mut self.trajectories {
             trajectories.steps.push(step);
             trajectories.states.push(match view {
-                StateView::Continuous { opinions, .. } => opinions.to_vec(),
+                StateView::Continuous { opinions, ranks } => match ranks {
+                    Some(ranks) => ranks.iter().map(|&r| opinions[r as usize]).collect(),
+                    None => opinions.to_vec(),
+                },
                 StateView::Discrete { states, .. } => {
                     states.iter().map(|&s| f64::from(s)).collect()
                 }
@@ -357,10 +361,11 @@ mod tests {
     #[test]
     fn consensus_needs_every_opinion_within_the_gap() {
         let dense: Vec<f64> = (0..10_001).map(|k| k as f64 * 1e-4).collect();
+        let ranks: Vec<u32> = (0..10_001).collect();
         let snapshot = Snapshot::of(
             &StateView::Continuous {
                 opinions: Cow::Borrowed(&dense),
-                sorted: true,
+                ranks: Some(&ranks),
             },
             1e-3,
         );
@@ -370,7 +375,7 @@ mod tests {
         let snapshot = Snapshot::of(
             &StateView::Continuous {
                 opinions: Cow::Borrowed(&agreed),
-                sorted: false,
+                ranks: None,
             },
             1e-3,
         );

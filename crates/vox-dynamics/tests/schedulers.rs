@@ -56,7 +56,7 @@ impl UpdateRule for LoggingRule {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
-            sorted: false,
+            ranks: None,
         }
     }
 }

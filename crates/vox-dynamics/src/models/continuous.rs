@@ -213,7 +213,7 @@ impl UpdateRule for DeGroot {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
-            sorted: false,
+            ranks: None,
         }
     }
 }
@@ -307,7 +307,7 @@ impl UpdateRule for FriedkinJohnsen {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
-            sorted: false,
+            ranks: None,
         }
     }
 }
@@ -396,7 +396,7 @@ impl UpdateRule for HegselmannKrause {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
-            sorted: false,
+            ranks: None,
         }
     }
 }
@@ -525,13 +525,19 @@ impl HkComplete {
     /// Writes the levels from the runs where they lag them.
     fn sync_levels(&mut self) {
         if self.levels_stale {
-            let parts = if self.levels.len() >= PARALLEL_WINDOW_AGENTS {
-                rayon::current_num_threads()
-            } else {
-                1
-            };
-            fill_levels(&self.runs, &mut self.levels, parts);
+            let parts = self.fill_parts();
+            fill_levels(&self.runs, &mut self.levels, parts, |level| level);
             self.levels_stale = false;
+        }
+    }
+
+    /// Parts to write the agents' levels in: rayon's threads at the sizes where a sweep
+    /// uses them, else one.
+    fn fill_parts(&self) -> usize {
+        if self.levels.len() >= PARALLEL_WINDOW_AGENTS {
+            rayon::current_num_threads()
+        } else {
+            1
         }
     }
 
@@ -539,7 +545,7 @@ impl HkComplete {
     fn current_levels(&self) -> Cow<'_, [i64]> {
         if self.levels_stale {
             let mut levels = vec![0; self.levels.len()];
-            fill_runs(&self.runs, &mut levels, 0);
+            fill_runs(&self.runs, &mut levels, 0, |level| level);
             Cow::Owned(levels)
         } else {
             Cow::Borrowed(&self.levels)
@@ -674,15 +680,21 @@ impl UpdateRule for HkComplete {
         }
         Some(changed)
     }
+    /// The opinions in ascending order with each agent's rank. Stale levels are not written
+    /// first: the opinions come straight from the runs, in one pass (over rayon's threads at
+    /// the sizes where a sweep uses them).
     fn view(&self) -> StateView<'_> {
+        let opinion = |level| self.opinion_of_level(level);
+        let opinions = if self.levels_stale {
+            let mut opinions = vec![0.0; self.levels.len()];
+            fill_levels(&self.runs, &mut opinions, self.fill_parts(), opinion);
+            opinions
+        } else {
+            self.levels.iter().map(|&level| opinion(level)).collect()
+        };
         StateView::Continuous {
-            opinions: Cow::Owned(
-                self.current_levels()
-                    .iter()
-                    .map(|&l| self.opinion_of_level(l))
-                    .collect(),
-            ),
-            sorted: true,
+            opinions: Cow::Owned(opinions),
+            ranks: Some(&self.rank_of_agent),
         }
     }
 }
@@ -1123,17 +1135,20 @@ fn part_pass(
     part
 }
 
-/// Writes each run's level to its agents, for agents `first..first + levels.len()` (ranks).
-/// A short run, the common case while many levels are distinct, gets one fixed-width write
-/// whose tail the next runs overwrite, instead of a loop whose trip count the branch
-/// predictor would have to guess for every run.
-fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
+/// Writes `value` of each run's level to its agents, for agents `first..first + levels.len()`
+/// (ranks): the levels themselves, or the opinions they stand for. A short run, the common
+/// case while many levels are distinct, gets one fixed-width write whose tail the next runs
+/// overwrite, instead of a loop whose trip count the branch predictor would have to guess for
+/// every run.
+fn fill_runs<T: Copy>(runs: &LevelRuns, levels: &mut [T], first: usize, value: impl Fn(i64) -> T) {
     const FILL_AHEAD: usize = 8;
     let len = levels.len();
     let n_runs = runs.n_runs();
     if n_runs == runs.starts[n_runs] as usize {
         // All levels distinct: a copy.
-        levels.copy_from_slice(&runs.values[first..first + len]);
+        for (out, &level) in levels.iter_mut().zip(&runs.values[first..first + len]) {
+            *out = value(level);
+        }
         return;
     }
     let last = first + len;
@@ -1150,6 +1165,7 @@ fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
     {
         let from = (bounds[0] as usize).max(first) - first;
         let to = (bounds[1] as usize).min(last) - first;
+        let level = value(level);
         if to - from <= FILL_AHEAD && from + FILL_AHEAD <= len {
             levels[from..from + FILL_AHEAD].fill(level);
         } else {
@@ -1158,17 +1174,23 @@ fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
     }
 }
 
-/// Writes every agent's level from `runs`, split over `parts` rayon tasks by agents.
-fn fill_levels(runs: &LevelRuns, levels: &mut [i64], parts: usize) {
+/// Writes `value` of every agent's level from `runs` ([`fill_runs`]), split over `parts` rayon
+/// tasks by agents.
+fn fill_levels<T: Copy + Send>(
+    runs: &LevelRuns,
+    levels: &mut [T],
+    parts: usize,
+    value: impl Fn(i64) -> T + Sync,
+) {
     use rayon::prelude::*;
     if parts <= 1 {
-        fill_runs(runs, levels, 0);
+        fill_runs(runs, levels, 0, value);
     } else {
         let agents_per_part = levels.len().div_ceil(parts).max(1);
         levels
             .par_chunks_mut(agents_per_part)
             .enumerate()
-            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part));
+            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part, &value));
     }
 }
 
@@ -1563,7 +1585,7 @@ impl UpdateRule for Deffuant {
     fn view(&self) -> StateView<'_> {
         StateView::Continuous {
             opinions: Cow::Borrowed(&self.opinions),
-            sorted: false,
+            ranks: None,
         }
     }
 }
@@ -1655,6 +1677,38 @@ mod tests {
                 assert_eq!(expected.last().unwrap().1, 0);
             }
         }
+    }
+
+    /// HK on the complete graph keeps its opinions sorted; recorded trajectories must still
+    /// be in agent order (they were recorded in rank order before `StateView` carried ranks),
+    /// with the levels written and while they lag the runs.
+    #[test]
+    fn hk_complete_trajectories_are_in_agent_order() {
+        use crate::record::{RecordConfig, Recorder};
+        let params = HkParams {
+            epsilon: 0.1,
+            initial: InitialOpinions::default(),
+        };
+        let mut model = HkComplete::new(params, 500, 3).unwrap();
+        let config = RecordConfig {
+            trajectories: true,
+            ..RecordConfig::default()
+        };
+        let mut recorder = Recorder::new(config, true, &[]);
+        let mut rng = SimRng::seed_from_u64(3);
+        let mut expected = Vec::new();
+        for step in 0..4 {
+            if step > 0 {
+                model.synchronous_kernel(&mut rng);
+            }
+            let outcome = SweepOutcome::default();
+            recorder.record(step, step as f64, &outcome, &model.view(), true);
+            expected.push(model.opinions());
+        }
+        let recorded = &recorder.trajectories().unwrap().states;
+        assert_eq!(recorded, &expected);
+        // The initial opinions are uniform draws, not sorted: agent order is not rank order.
+        assert!(expected[0].windows(2).any(|pair| pair[1] < pair[0]));
     }
 
     #[test]
@@ -1779,7 +1833,7 @@ mod tests {
                         let mut next = levels.clone();
                         let mut next_level_runs = runs.clone();
                         let got = run_pass(&mut next_level_runs, &mut next_runs, eps, parts);
-                        fill_levels(&next_level_runs, &mut next, parts);
+                        fill_levels(&next_level_runs, &mut next, parts, |level| level);
                         assert_eq!(got, expected, "{context}");
                         assert_eq!(next, scalar, "{context}");
                         if expected.1 {
