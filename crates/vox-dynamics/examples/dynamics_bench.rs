@@ -17,8 +17,8 @@
 //! HK on the complete graph at N >= 2^16 splits each sweep over rayon's threads
 //! (`RAYON_NUM_THREADS=1` for one); the JSON line records the thread count. HK keeps its state
 //! as runs of equal levels and writes agents' levels only when something reads them;
-//! `READ_EVERY_SWEEP=1` reads the state view after every sweep (timed), as recording a step
-//! does, and the line says `"read_every_sweep":true`.
+//! `READ_EVERY_SWEEP=1` summarises the state view after every sweep (timed), as recording a
+//! step does, and the line says `"read_every_sweep":true`.
 
 use std::time::Instant;
 
@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 use vox_dynamics::graph::{erdos_renyi, Topology};
 use vox_dynamics::models::*;
+use vox_dynamics::record::Snapshot;
 use vox_dynamics::{Scheduler, Simulation, UpdateRule};
 
 /// One timed run, as `vox dynamics run` does it minus recording.
@@ -50,8 +51,9 @@ fn time_run<R: UpdateRule + Send>(rule: R, scheduler: Scheduler, sweeps: u64) ->
     for _ in 0..sweeps {
         let outcome = sim.step();
         if read_every_sweep {
-            // What a recorder reads after each step (HK writes agents' levels only when read).
-            std::hint::black_box(sim.rule().view());
+            // What a recorder does after each step: summarise the state view (mean, variance,
+            // clusters, consensus).
+            std::hint::black_box(Snapshot::of(&sim.rule().view(), 1e-3));
         }
         updates += outcome.n_updates;
         changed += outcome.n_changed;
@@ -128,60 +130,131 @@ fn time_sweeps<R: UpdateRule + Send>(
 /// Best-of-5 STREAM-style triad a = b + s·c over three 2²⁵-element f64 arrays (768 MiB moved
 /// per pass: two reads and one write; write-allocate traffic not counted, as in STREAM), on
 /// one thread and split over rayon's threads (the HK kernel's parallel pass uses the same
-/// threads).
+/// threads); the same triad over three 2²⁰-element arrays (24 MiB, within the 32 MiB L3),
+/// repeated, for the bandwidth of a working set that stays in cache; and a copy.
 fn bandwidth() {
     let n = 1usize << 25;
     let b = vec![1.0f64; n];
     let c = vec![2.0f64; n];
     let mut a = vec![0.0f64; n];
-    let mut best = f64::INFINITY;
-    for pass in 0..6 {
-        let start = Instant::now();
-        for k in 0..n {
-            a[k] = b[k] + 3.0 * c[k];
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        if pass > 0 {
-            best = best.min(elapsed);
-        }
-        std::hint::black_box(&a);
-    }
-    let threads = rayon::current_num_threads();
-    let part = n.div_ceil(threads);
-    let mut best_threads = f64::INFINITY;
-    for pass in 0..6 {
-        let start = Instant::now();
-        a.par_chunks_mut(part)
-            .zip(b.par_chunks(part))
-            .zip(c.par_chunks(part))
-            .for_each(|((a, b), c)| {
-                for k in 0..a.len() {
-                    a[k] = b[k] + 3.0 * c[k];
-                }
-            });
-        let elapsed = start.elapsed().as_secs_f64();
-        if pass > 0 {
-            best_threads = best_threads.min(elapsed);
-        }
-        std::hint::black_box(&a);
-    }
-    let copy_best = {
+    let best_of = |passes: usize, mut pass: Box<dyn FnMut() + '_>| {
         let mut best = f64::INFINITY;
-        for _ in 0..5 {
+        for k in 0..passes {
             let start = Instant::now();
-            a.copy_from_slice(&b);
-            best = best.min(start.elapsed().as_secs_f64());
-            std::hint::black_box(&a);
+            pass();
+            if k > 0 {
+                best = best.min(start.elapsed().as_secs_f64());
+            }
         }
         best
     };
+    let triad = |a: &mut [f64], b: &[f64], c: &[f64]| {
+        for k in 0..a.len() {
+            a[k] = b[k] + 3.0 * c[k];
+        }
+        std::hint::black_box(&*a);
+    };
+    let best = best_of(6, Box::new(|| triad(&mut a, &b, &c)));
+    let threads = rayon::current_num_threads();
+    let part = n.div_ceil(threads);
+    let best_threads = best_of(
+        6,
+        Box::new(|| {
+            a.par_chunks_mut(part)
+                .zip(b.par_chunks(part))
+                .zip(c.par_chunks(part))
+                .for_each(|((a, b), c)| triad(a, b, c));
+        }),
+    );
+    let copy_best = best_of(
+        6,
+        Box::new(|| {
+            a.copy_from_slice(&b);
+            std::hint::black_box(&a);
+        }),
+    );
+    let small = 1usize << 20;
+    let repeats = n / small;
+    let best_small = best_of(
+        6,
+        Box::new(|| {
+            let (a, b, c) = (&mut a[..small], &b[..small], &c[..small]);
+            for _ in 0..repeats {
+                triad(a, b, c);
+            }
+        }),
+    );
     println!(
-        "{{\"bench\":\"bandwidth\",\"triad_gb_s\":{:.2},\"copy_gb_s\":{:.2},\"bytes_per_pass\":{},\"threads\":{threads},\"triad_gb_s_threads\":{:.2}}}",
+        "{{\"bench\":\"bandwidth\",\"triad_gb_s\":{:.2},\"copy_gb_s\":{:.2},\"bytes_per_pass\":{},\"threads\":{threads},\"triad_gb_s_threads\":{:.2},\"triad_in_cache_gb_s\":{:.2},\"in_cache_bytes\":{}}}",
         (3 * 8 * n) as f64 / best / 1e9,
         (2 * 8 * n) as f64 / copy_best / 1e9,
         3 * 8 * n,
         (3 * 8 * n) as f64 / best_threads / 1e9,
+        (3 * 8 * n) as f64 / best_small / 1e9,
+        3 * 8 * small,
     );
+    drop((a, b, c));
+    random_access();
+}
+
+/// Random accesses per second on one thread, HPCC RandomAccess (GUPS) style: 2²⁴ indices
+/// drawn ahead (xorshift, then Lemire's multiply-shift into the table), then a pass that reads
+/// the entries they point at (summed) and one that updates them in place (+1). Each table is
+/// sized like a kernel's: per-agent states at N = 10⁶ as bytes (voter, SIR), bits (the voter
+/// kernel's packed copy), u32 (SIR's infected-neighbour counts) and f64 (Deffuant's opinions;
+/// the size of a CSR row-offset array), and a 256 MiB table that no cache holds (memory).
+/// Best of 5 passes after a warm-up; one JSON line per table.
+fn random_access() {
+    fn measure<T: Copy + Default>(
+        name: &str,
+        entries: usize,
+        bump: impl Fn(T) -> T,
+        value: impl Fn(T) -> u64,
+    ) {
+        let mut table = vec![T::default(); entries];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let indices: Vec<u32> = (0..1usize << 24)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((u64::from(state as u32) * entries as u64) >> 32) as u32
+            })
+            .collect();
+        let mut best_read = f64::INFINITY;
+        let mut best_update = f64::INFINITY;
+        for pass in 0..6 {
+            let start = Instant::now();
+            let sum = indices
+                .iter()
+                .fold(0u64, |sum, &i| sum.wrapping_add(value(table[i as usize])));
+            std::hint::black_box(sum);
+            let read = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            for &i in &indices {
+                table[i as usize] = bump(table[i as usize]);
+            }
+            std::hint::black_box(&table);
+            let update = start.elapsed().as_secs_f64();
+            if pass > 0 {
+                best_read = best_read.min(read);
+                best_update = best_update.min(update);
+            }
+        }
+        let accesses = indices.len() as f64;
+        println!(
+            "{{\"bench\":\"random_access\",\"table\":\"{name}\",\"entries\":{entries},\"bytes\":{},\"reads_per_s\":{:.1},\"updates_per_s\":{:.1}}}",
+            entries * std::mem::size_of::<T>(),
+            accesses / best_read,
+            accesses / best_update,
+        );
+    }
+    let n = 1_000_000;
+    measure::<u8>("u8", n, |x| x.wrapping_add(1), u64::from);
+    measure::<u64>("bits", n.div_ceil(64), |x| x ^ 1, |x| x);
+    measure::<u32>("u32", n, |x| x.wrapping_add(1), u64::from);
+    measure::<f64>("f64", n, |x| x + 1.0, |x| x as u64);
+    measure::<u64>("memory", 1 << 25, |x| x.wrapping_add(1), |x| x);
 }
 
 fn main() {

@@ -19,6 +19,17 @@ pub enum StateView<'a> {
         /// its sort. `None`: `opinions` is in agent order.
         ranks: Option<&'a [u32]>,
     },
+    /// Continuous opinions held as runs of equal values (HK on the complete graph once
+    /// clusters form): built and summarised in O(runs), so recording a step costs no pass
+    /// over the agents.
+    ContinuousRuns {
+        /// The distinct opinions, ascending.
+        values: Cow<'a, [f64]>,
+        /// `starts[j]` is the rank of the first agent holding `values[j]`; the last entry is N.
+        starts: &'a [u32],
+        /// Each agent's rank in the ascending order of all N opinions.
+        ranks: &'a [u32],
+    },
     /// Discrete states (opinions or compartments), one per agent.
     Discrete {
         /// State index per agent, in agent order; indexes `labels`.
@@ -28,6 +39,45 @@ pub enum StateView<'a> {
         /// Number of agents per state, aligned with `labels`.
         counts: &'a [u64],
     },
+}
+
+impl StateView<'_> {
+    /// Whether the view holds continuous opinions (not discrete states).
+    pub fn is_continuous(&self) -> bool {
+        !matches!(self, StateView::Discrete { .. })
+    }
+
+    /// Continuous opinions in agent order; `None` for discrete states.
+    pub fn agent_opinions(&self) -> Option<Vec<f64>> {
+        match self {
+            StateView::Continuous {
+                opinions,
+                ranks: None,
+            } => Some(opinions.to_vec()),
+            StateView::Continuous {
+                opinions,
+                ranks: Some(ranks),
+            } => Some(ranks.iter().map(|&r| opinions[r as usize]).collect()),
+            StateView::ContinuousRuns {
+                values,
+                starts,
+                ranks,
+            } => {
+                let ascending = expand_runs(values, starts);
+                Some(ranks.iter().map(|&r| ascending[r as usize]).collect())
+            }
+            StateView::Discrete { .. } => None,
+        }
+    }
+}
+
+/// One opinion per agent, ascending, from runs of equal opinions.
+fn expand_runs(values: &[f64], starts: &[u32]) -> Vec<f64> {
+    let mut ascending = Vec::with_capacity(starts.last().map_or(0, |&n| n as usize));
+    for (bounds, &value) in starts.windows(2).zip(values) {
+        ascending.resize(bounds[1] as usize, value);
+    }
+    ascending
 }
 
 /// A per-step output, declared once by name.
@@ -149,6 +199,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A continuous state's summary; consensus when every opinion is within `cluster_gap` of
+    /// every other (`spread`, the largest minus the smallest, at most `cluster_gap`).
+    fn continuous(
+        mean: f64,
+        variance: f64,
+        cluster_sizes: Vec<usize>,
+        spread: f64,
+        cluster_gap: f64,
+    ) -> Self {
+        Snapshot {
+            mean: Some(mean),
+            variance: Some(variance),
+            consensus: spread <= cluster_gap,
+            cluster_sizes: Some(cluster_sizes),
+            fractions: None,
+        }
+    }
+
     /// Summarises a state view. `cluster_gap` as in [`RecordConfig::cluster_gap`].
     pub fn of(view: &StateView<'_>, cluster_gap: f64) -> Self {
         match view {
@@ -167,15 +235,43 @@ impl Snapshot {
                     copy.sort_unstable_by(f64::total_cmp);
                     Cow::Owned(copy)
                 };
-                let sizes = cluster_sizes(&ascending, cluster_gap);
-                let spread = sorted_spread(&ascending);
-                Snapshot {
-                    mean: Some(mean),
-                    variance: Some(variance),
-                    consensus: spread <= cluster_gap,
-                    cluster_sizes: Some(sizes),
-                    fractions: None,
+                Snapshot::continuous(
+                    mean,
+                    variance,
+                    cluster_sizes(&ascending, cluster_gap),
+                    sorted_spread(&ascending),
+                    cluster_gap,
+                )
+            }
+            StateView::ContinuousRuns { values, starts, .. } => {
+                let counts = || starts.windows(2).map(|bounds| bounds[1] - bounds[0]);
+                let n = f64::from(starts.last().copied().unwrap_or(0).max(1));
+                let mean = values
+                    .iter()
+                    .zip(counts())
+                    .map(|(x, count)| x * f64::from(count))
+                    .sum::<f64>()
+                    / n;
+                let variance = values
+                    .iter()
+                    .zip(counts())
+                    .map(|(x, count)| (x - mean) * (x - mean) * f64::from(count))
+                    .sum::<f64>()
+                    / n;
+                // The gap rule over distinct values, each cluster as many agents as its runs.
+                let mut sizes = Vec::new();
+                let mut size = 0;
+                for (j, count) in counts().enumerate() {
+                    if j > 0 && values[j] - values[j - 1] > cluster_gap {
+                        sizes.push(size);
+                        size = 0;
+                    }
+                    size += count as usize;
                 }
+                if !values.is_empty() {
+                    sizes.push(size);
+                }
+                Snapshot::continuous(mean, variance, sizes, sorted_spread(values), cluster_gap)
             }
             StateView::Discrete { labels, counts, .. } => {
                 let total: u64 = counts.iter().sum();
@@ -305,13 +401,10 @@ impl Recorder {
         if let Some(trajectories) = &mut self.trajectories {
             trajectories.steps.push(step);
             trajectories.states.push(match view {
-                StateView::Continuous { opinions, ranks } => match ranks {
-                    Some(ranks) => ranks.iter().map(|&r| opinions[r as usize]).collect(),
-                    None => opinions.to_vec(),
-                },
                 StateView::Discrete { states, .. } => {
                     states.iter().map(|&s| f64::from(s)).collect()
                 }
+                continuous => continuous.agent_opinions().unwrap_or_default(),
             });
         }
     }
@@ -354,6 +447,36 @@ mod tests {
             vec![2, 2, 1]
         );
         assert_eq!(cluster_sizes(&[], 1e-3), Vec::<usize>::new());
+    }
+
+    /// Runs of equal opinions summarise as their expansion does, agent order included.
+    #[test]
+    fn runs_view_summarises_as_its_expansion() {
+        let values = [0.1, 0.1005, 0.3, 0.9];
+        let starts = [0u32, 3, 4, 8, 10];
+        let ranks: Vec<u32> = vec![9, 0, 5, 1, 2, 8, 3, 4, 6, 7];
+        let runs = StateView::ContinuousRuns {
+            values: Cow::Borrowed(&values),
+            starts: &starts,
+            ranks: &ranks,
+        };
+        let ascending = expand_runs(&values, &starts);
+        assert_eq!(
+            ascending,
+            [0.1, 0.1, 0.1, 0.1005, 0.3, 0.3, 0.3, 0.3, 0.9, 0.9]
+        );
+        let expanded = StateView::Continuous {
+            opinions: Cow::Borrowed(&ascending),
+            ranks: Some(&ranks),
+        };
+        assert_eq!(runs.agent_opinions(), expanded.agent_opinions());
+        assert_eq!(runs.agent_opinions().unwrap()[0], 0.9);
+        let (a, b) = (Snapshot::of(&runs, 1e-3), Snapshot::of(&expanded, 1e-3));
+        assert_eq!(a.cluster_sizes, Some(vec![4, 4, 2]));
+        assert_eq!(a.cluster_sizes, b.cluster_sizes);
+        assert_eq!(a.consensus, b.consensus);
+        assert!((a.mean.unwrap() - b.mean.unwrap()).abs() < 1e-15);
+        assert!((a.variance.unwrap() - b.variance.unwrap()).abs() < 1e-15);
     }
 
     /// A dense spread of opinions is one cluster by the gap rule but not a consensus; opinions

@@ -180,8 +180,8 @@ pub trait Runnable: Send {
     /// State labels of a discrete model (empty for continuous ones).
     fn labels(&self) -> Vec<&'static str>;
 
-    /// The current state per agent: opinions (continuous; sorted rather than in agent order
-    /// for [`crate::models::HkComplete`]) or state indices as `f64` (discrete).
+    /// The current state per agent, in agent order: opinions (continuous) or state indices as
+    /// `f64` (discrete).
     fn state_values(&self) -> Vec<f64>;
 }
 
@@ -226,7 +226,7 @@ impl<R: UpdateRule + Send> Runnable for Simulation<R> {
         }
         let view = self.rule.view();
         let snapshot = Snapshot::of(&view, cluster_gap);
-        let continuous = matches!(view, StateView::Continuous { .. });
+        let continuous = view.is_continuous();
         RunSummary {
             model: self.rule.name().to_string(),
             n_agents: self.rule.n_agents(),
@@ -251,20 +251,20 @@ impl<R: UpdateRule + Send> Runnable for Simulation<R> {
     }
 
     fn is_continuous(&self) -> bool {
-        matches!(self.rule.view(), StateView::Continuous { .. })
+        self.rule.view().is_continuous()
     }
 
     fn labels(&self) -> Vec<&'static str> {
         match self.rule.view() {
             StateView::Discrete { labels, .. } => labels.to_vec(),
-            StateView::Continuous { .. } => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
     fn state_values(&self) -> Vec<f64> {
         match self.rule.view() {
-            StateView::Continuous { opinions, .. } => opinions.into_owned(),
             StateView::Discrete { states, .. } => states.iter().map(|&s| f64::from(s)).collect(),
+            continuous => continuous.agent_opinions().unwrap_or_default(),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use vox_dynamics::graph::{Graph, Topology};
 use vox_dynamics::models::*;
-use vox_dynamics::record::{cluster_sizes, StateView};
+use vox_dynamics::record::cluster_sizes;
 use vox_dynamics::{Scheduler, Simulation, UpdateRule};
 
 /// The 3-agent influence matrix of NOTES.md (DeGroot and Friedkin–Johnsen).
@@ -22,10 +22,9 @@ fn notes_w() -> Graph {
 }
 
 fn opinions_of<R: UpdateRule>(rule: &R) -> Vec<f64> {
-    match rule.view() {
-        StateView::Continuous { opinions, .. } => opinions.into_owned(),
-        StateView::Discrete { .. } => panic!("continuous model expected"),
-    }
+    rule.view()
+        .agent_opinions()
+        .expect("continuous model expected")
 }
 
 /// DeGroot (1974): with W irreducible and aperiodic, x(t) → (πᵀx₀) 1 where πᵀW = πᵀ, and πᵀx(t)

@@ -685,6 +685,17 @@ impl UpdateRule for HkComplete {
     /// the sizes where a sweep uses them).
     fn view(&self) -> StateView<'_> {
         let opinion = |level| self.opinion_of_level(level);
+        if self.runs_valid {
+            let n_runs = self.runs.n_runs();
+            return StateView::ContinuousRuns {
+                values: self.runs.values[..n_runs]
+                    .iter()
+                    .map(|&level| opinion(level))
+                    .collect(),
+                starts: &self.runs.starts,
+                ranks: &self.rank_of_agent,
+            };
+        }
         let opinions = if self.levels_stale {
             let mut opinions = vec![0.0; self.levels.len()];
             fill_levels(&self.runs, &mut opinions, self.fill_parts(), opinion);
@@ -1595,6 +1606,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
+    use crate::record::Snapshot;
 
     #[test]
     fn u64_to_f64_rounds_like_a_cast() {
@@ -1731,16 +1743,30 @@ mod tests {
                 written.sync_levels();
                 let context = format!("n = {n}, sweep {sweep}");
                 assert_eq!(model.opinions(), written.opinions(), "{context}");
-                let (
-                    StateView::Continuous { opinions, .. },
-                    StateView::Continuous {
-                        opinions: expected, ..
-                    },
-                ) = (model.view(), written.view())
-                else {
-                    panic!("continuous view expected");
+                // The view by runs against one from the written levels: the same opinions per
+                // agent, and the same summary (sums in another order: within rounding).
+                let by_levels = StateView::Continuous {
+                    opinions: written
+                        .levels
+                        .iter()
+                        .map(|&level| written.opinion_of_level(level))
+                        .collect(),
+                    ranks: Some(&written.rank_of_agent),
                 };
-                assert_eq!(opinions, expected, "{context}");
+                let view = model.view();
+                assert_eq!(
+                    view.agent_opinions(),
+                    by_levels.agent_opinions(),
+                    "{context}"
+                );
+                let (summary, expected) =
+                    (Snapshot::of(&view, 1e-3), Snapshot::of(&by_levels, 1e-3));
+                assert_eq!(summary.cluster_sizes, expected.cluster_sizes, "{context}");
+                assert_eq!(summary.consensus, expected.consensus, "{context}");
+                let close =
+                    |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-12;
+                assert!(close(summary.mean, expected.mean), "{context}");
+                assert!(close(summary.variance, expected.variance), "{context}");
                 for _ in 0..200 {
                     let agent_idx = picks.random_range(0..n);
                     let request = UpdateRequest {
