@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Whole-tool comparison of vox-dynamics against NDlib 6.0.1 and Mesa 3 on this machine:
-# HK, Deffuant, voter and SIR at N = 10^4 with all three, and vox alone at N = 10^6; plus a
-# streaming memory-bandwidth measurement for the roofline estimate. Prints JSON lines to
+# HK, Deffuant, voter and SIR at N = 10^4 with all three, and vox alone at N = 10^6; plus the
+# memory measurements the roofline is built from (STREAM triad in memory and in L3, and
+# random-access rates for tables the size of each kernel's). Prints JSON lines to
 # bench/out/dynamics/results.jsonl and writes bench/dynamics/RESULTS.md.
 #
 #   python3 -m venv .venv-dynamics && .venv-dynamics/bin/pip install ndlib mesa networkx six scikit-learn
-#   bench/dynamics/run.sh            # BUDGET=10 seconds per Python run by default
+#   bench/dynamics/run.sh            # BUDGET=10 seconds per Python run, ROUNDS=3 at N = 10^6
 #   On a shared machine, run it under an exclusive lock that builds take shared (flock -x).
 #
 # vox stops a workload early where `vox dynamics run` would (UpdateRule::settled), so its rate
@@ -26,7 +27,6 @@ cargo build --release -p vox-dynamics --example dynamics_bench
 BIN=target/release/examples/dynamics_bench
 {
   echo "{\"bench\":\"machine\",\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"cores\":$(nproc),\"budget_s\":$BUDGET,\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-  "$BIN" bandwidth
   # vox at N = 10^4 (complete graph and Erdős–Rényi with mean degree 10).
   "$BIN" hk 10000 complete 2000
   "$BIN" hk 10000 er 200
@@ -41,14 +41,19 @@ BIN=target/release/examples/dynamics_bench
     "$PY" bench/dynamics/ndlib_bench.py "$workload" 10000 "$BUDGET"
     "$PY" bench/dynamics/mesa_bench.py "$workload" 10000 "$BUDGET"
   done
-  # vox alone at N = 10^6 (HK on one thread and on all of rayon's threads).
-  RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
-  "$BIN" hk 1000000 complete 50
-  # HK again with its state read after every sweep, as recording a step reads it.
-  READ_EVERY_SWEEP=1 RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
-  "$BIN" deffuant 1000000 complete 20
-  "$BIN" voter 1000000 complete 20
-  "$BIN" sir 1000000 er 20
+  # vox alone at N = 10^6 against the memory measurements, ROUNDS times over (the shared
+  # machine swings both within minutes; summarize.py takes medians): HK on one thread and on
+  # all of rayon's threads, and HK with its state summarised after every sweep, as recording
+  # a step does.
+  for round in $(seq "${ROUNDS:-3}"); do
+    "$BIN" bandwidth
+    RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
+    "$BIN" hk 1000000 complete 50
+    READ_EVERY_SWEEP=1 RAYON_NUM_THREADS=1 "$BIN" hk 1000000 complete 50
+    "$BIN" deffuant 1000000 complete 20
+    "$BIN" voter 1000000 complete 20
+    "$BIN" sir 1000000 er 20
+  done
 } | tee "$OUT/results.jsonl"
 "$PY" bench/dynamics/summarize.py "$OUT/results.jsonl" > bench/dynamics/RESULTS.md
 cat bench/dynamics/RESULTS.md

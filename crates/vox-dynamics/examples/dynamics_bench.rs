@@ -253,7 +253,7 @@ fn random_access() {
     measure::<u8>("u8", n, |x| x.wrapping_add(1), u64::from);
     measure::<u64>("bits", n.div_ceil(64), |x| x ^ 1, |x| x);
     measure::<u32>("u32", n, |x| x.wrapping_add(1), u64::from);
-    measure::<f64>("f64", n, |x| x + 1.0, |x| x as u64);
+    measure::<f64>("f64", n, |x| x + 1.0, f64::to_bits);
     measure::<u64>("memory", 1 << 25, |x| x.wrapping_add(1), |x| x);
 }
 
