@@ -200,11 +200,14 @@ struct Context<'a> {
 impl Context<'_> {
     fn error(&self, key: &str, reason: impl Into<String>) -> DynamicsError {
         let reason = reason.into();
-        if let Some((_, assignment)) = self
-            .overridden
-            .iter()
-            .find(|(k, _)| key == k.as_str() || key.starts_with(&format!("{k}.")))
-        {
+        // The override that set this key or one inside it, or, for a key the file does not
+        // hold (say `topology` for `--set topology.kind=complete`), the one that brought it.
+        let in_file = line_of(self.source, key) > 0;
+        if let Some((_, assignment)) = self.overridden.iter().find(|(k, _)| {
+            key == k.as_str()
+                || key.starts_with(&format!("{k}."))
+                || (!in_file && k.starts_with(&format!("{key}.")))
+        }) {
             return DynamicsError::Override {
                 assignment: assignment.clone(),
                 reason: format!("key `{key}`: {reason}"),

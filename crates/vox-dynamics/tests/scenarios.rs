@@ -223,6 +223,8 @@ fn malformed_scenarios_name_the_file_the_line_and_the_key() {
         ("override.toml", hk.into(), vec!["params.epsilon=-1"], vec!["--set `params.epsilon=-1`", ">= 0"]),
         ("override_syntax.toml", hk.into(), vec!["params.epsilon"], vec!["--set `params.epsilon`", "KEY=VALUE"]),
         ("override_unknown.toml", hk.into(), vec!["params.typo=3"], vec!["--set `params.typo=3`", "unknown key"]),
+        // A table the file does not have, brought in by the override: blame the override.
+        ("override_table.toml", hk.into(), vec!["topology.kind=complete"], vec!["--set `topology.kind=complete`", "key `topology`", "unknown key"]),
         (
             "edges_missing.toml",
             "model = \"voter\"\n[graph]\nkind = \"edge_list\"\npath = \"nowhere.csv\"\n".into(),
