@@ -921,9 +921,10 @@ struct PartRuns {
 /// The window sums and counts of runs `block_first..block_first + sums.len()`, moving the
 /// window bounds `(lower, upper)` on from an earlier run's: [`RUN_GROUP`] runs at a time by
 /// [`group_bounds`], the rest one by one. A function of its own so that the pointers stay in
-/// registers.
+/// registers. `SINGLETONS`: every run holds one agent (`starts[j] == j`, as in the first
+/// sweep), so a count is the difference of the bounds and `starts` is not read.
 #[inline(never)]
-fn block_windows(
+fn block_windows<const SINGLETONS: bool>(
     runs: &LevelRuns,
     block_first: usize,
     eps: i64,
@@ -949,7 +950,11 @@ fn block_windows(
             let (upper, lower) = (uppers[k].min(last_run), lowers[k].min(last_run));
             // Levels are >= 0, so the sum is too.
             sums[offset + k] = (prefix[upper] - prefix[lower]) as u64;
-            counts[offset + k] = starts[upper] - starts[lower];
+            counts[offset + k] = if SINGLETONS {
+                (upper - lower) as u32
+            } else {
+                starts[upper] - starts[lower]
+            };
         }
         upper = uppers[RUN_GROUP - 1];
         lower = lowers[RUN_GROUP - 1];
@@ -963,7 +968,11 @@ fn block_windows(
             eps,
         );
         sums[offset] = (runs.prefix[upper] - runs.prefix[lower]) as u64;
-        counts[offset] = runs.starts[upper] - runs.starts[lower];
+        counts[offset] = if SINGLETONS {
+            (upper - lower) as u32
+        } else {
+            runs.starts[upper] - runs.starts[lower]
+        };
     }
     (lower, upper)
 }
@@ -973,9 +982,10 @@ fn block_windows(
 /// each run's agents' new levels summed), and then whether each run starts a new merged run
 /// (`new_run`: 1 where its level differs from the run before, `previous` for the first).
 /// Returns (changed agents, whether `block_next` is nondecreasing and starts at or above
-/// `previous`).
+/// `previous`). `SINGLETONS` (see [`block_windows`]): every run is one agent, so `starts` is
+/// not read and `weighted` is not written (a run's weighted level is its level).
 #[inline(always)]
-fn block_levels(
+fn block_levels<const SINGLETONS: bool>(
     runs: &LevelRuns,
     block_first: usize,
     (sums, counts): (&[u64], &[u32]),
@@ -985,24 +995,39 @@ fn block_levels(
     new_run: &mut [usize],
 ) -> (u64, bool) {
     let block_len = block_next.len();
-    let starts = &runs.starts[block_first..block_first + block_len + 1];
     let values = &runs.values[block_first..block_first + block_len];
+    // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
+    let level_of = |window_sum: u64, count: u32| {
+        whole_f64_to_i64((u64_to_f64(window_sum) / f64::from(count) + 0.5).floor())
+    };
     let mut changed = 0u64;
-    for (((((slot, weight), &window_sum), &count), &old_level), bounds) in block_next
-        .iter_mut()
-        .zip(weighted.iter_mut())
-        .zip(&sums[..block_len])
-        .zip(&counts[..block_len])
-        .zip(values)
-        .zip(starts.windows(2))
-    {
-        let mean = u64_to_f64(window_sum) / f64::from(count);
-        // floor(x + ½) rounds to nearest for x >= 0, as in `window_pass`.
-        let level = whole_f64_to_i64((mean + 0.5).floor());
-        let size = bounds[1] - bounds[0];
-        *slot = level;
-        *weight = level * i64::from(size);
-        changed += u64::from(level != old_level) * u64::from(size);
+    if SINGLETONS {
+        for (((slot, &window_sum), &count), &old_level) in block_next
+            .iter_mut()
+            .zip(&sums[..block_len])
+            .zip(&counts[..block_len])
+            .zip(values)
+        {
+            let level = level_of(window_sum, count);
+            *slot = level;
+            changed += u64::from(level != old_level);
+        }
+    } else {
+        let starts = &runs.starts[block_first..block_first + block_len + 1];
+        for (((((slot, weight), &window_sum), &count), &old_level), bounds) in block_next
+            .iter_mut()
+            .zip(weighted.iter_mut())
+            .zip(&sums[..block_len])
+            .zip(&counts[..block_len])
+            .zip(values)
+            .zip(starts.windows(2))
+        {
+            let level = level_of(window_sum, count);
+            let size = bounds[1] - bounds[0];
+            *slot = level;
+            *weight = level * i64::from(size);
+            changed += u64::from(level != old_level) * u64::from(size);
+        }
     }
     let Some(&first_level) = block_next.first() else {
         return (changed, true);
@@ -1025,9 +1050,10 @@ fn block_levels(
 /// only a run with a new level (`new_run`) claims. The slot index is clamped
 /// to the run's own index (never smaller, as a slot is never after the run writing it),
 /// which lets the compiler drop the bounds tests. A function of its own so that its
-/// loop-carried sums stay in registers.
+/// loop-carried sums stay in registers. `SINGLETONS` (see [`block_windows`]): a run's start
+/// is its index and its weighted level its level, so neither `starts` nor `weighted` is read.
 #[inline(never)]
-fn merge_block(
+fn merge_block<const SINGLETONS: bool>(
     runs: &LevelRuns,
     block_first: usize,
     (block_next, weighted, new_run): (&[i64], &[i64], &[usize]),
@@ -1047,19 +1073,30 @@ fn merge_block(
         &mut out_prefix[at..at + block_len],
     );
     let (mut n_runs, mut sum) = (0usize, part.sum);
-    for (run, (((&level, &start), &weight), &new_run)) in block_next
-        .iter()
-        .zip(starts)
-        .zip(weighted)
-        .zip(new_run)
-        .enumerate()
-    {
-        let slot = n_runs.min(run);
-        out_values[slot] = level;
-        out_starts[slot] = start;
-        out_prefix[slot] = sum;
-        n_runs += new_run;
-        sum += weight;
+    if SINGLETONS {
+        for (run, (&level, &new_run)) in block_next.iter().zip(new_run).enumerate() {
+            let slot = n_runs.min(run);
+            out_values[slot] = level;
+            out_starts[slot] = (block_first + run) as u32;
+            out_prefix[slot] = sum;
+            n_runs += new_run;
+            sum += level;
+        }
+    } else {
+        for (run, (((&level, &start), &weight), &new_run)) in block_next
+            .iter()
+            .zip(starts)
+            .zip(weighted)
+            .zip(new_run)
+            .enumerate()
+        {
+            let slot = n_runs.min(run);
+            out_values[slot] = level;
+            out_starts[slot] = start;
+            out_prefix[slot] = sum;
+            n_runs += new_run;
+            sum += weight;
+        }
     }
     PartRuns {
         n_runs: at + n_runs,
@@ -1075,7 +1112,7 @@ fn merge_block(
 /// the part's first agent). Per block of [`RUN_BLOCK`] runs: window bounds by
 /// [`group_bounds`], sums and counts from the prefix arrays, a vectorised division loop, and
 /// the branch-free merge.
-fn part_pass(
+fn part_pass<const SINGLETONS: bool>(
     runs: &LevelRuns,
     first: usize,
     eps: i64,
@@ -1107,7 +1144,7 @@ fn part_pass(
     for block_start in (0..len).step_by(RUN_BLOCK) {
         let block_len = RUN_BLOCK.min(len - block_start);
         let block_first = first + block_start;
-        (lower, upper) = block_windows(
+        (lower, upper) = block_windows::<SINGLETONS>(
             runs,
             block_first,
             eps,
@@ -1115,7 +1152,7 @@ fn part_pass(
             &mut sums[..block_len],
             &mut counts[..block_len],
         );
-        let (changed, sorted) = block_levels(
+        let (changed, sorted) = block_levels::<SINGLETONS>(
             runs,
             block_first,
             (&sums[..block_len], &counts[..block_len]),
@@ -1127,7 +1164,7 @@ fn part_pass(
         part.changed += changed;
         part.sorted &= sorted;
         previous = block_next[block_len - 1];
-        part = merge_block(
+        part = merge_block::<SINGLETONS>(
             runs,
             block_first,
             (
@@ -1228,8 +1265,19 @@ fn run_pass(
         &mut next_runs.starts[..n_runs],
         &mut next_runs.prefix[..n_runs],
     );
+    // Every run one agent (the first sweep, where all levels are distinct): the passes skip
+    // reading `starts` and the weighted levels.
+    let singletons = n_runs == n as usize;
+    let pass =
+        |runs: &LevelRuns, first, values: &mut [i64], starts: &mut [u32], prefix: &mut [i64]| {
+            if singletons {
+                part_pass::<true>(runs, first, eps, values, starts, prefix)
+            } else {
+                part_pass::<false>(runs, first, eps, values, starts, prefix)
+            }
+        };
     let part_runs: Vec<PartRuns> = if parts <= 1 {
-        vec![part_pass(runs, 0, eps, values, starts, prefix)]
+        vec![pass(runs, 0, values, starts, prefix)]
     } else {
         // The calling thread takes the first part itself and the pool the others. Called
         // from outside the pool (as a simulation's loop is), a parallel iterator has to wake
@@ -1248,18 +1296,11 @@ fn run_pass(
             let first_part = part_outputs.next();
             for (part, (((values, starts), prefix), found)) in part_outputs {
                 scope.spawn(move |_| {
-                    *found = Some(part_pass(
-                        runs,
-                        part * runs_per_part,
-                        eps,
-                        values,
-                        starts,
-                        prefix,
-                    ));
+                    *found = Some(pass(runs, part * runs_per_part, values, starts, prefix));
                 });
             }
             if let Some((_, (((values, starts), prefix), found))) = first_part {
-                *found = Some(part_pass(runs, 0, eps, values, starts, prefix));
+                *found = Some(pass(runs, 0, values, starts, prefix));
             }
         });
         found
