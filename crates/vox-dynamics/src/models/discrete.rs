@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use rand::Rng;
 
-use super::{complete_graph_arcs, count_states, move_agent, place_fraction};
+use super::{complete_graph_arc_blocks, count_states, move_agent, place_fraction};
 use crate::error::{invalid, Result};
 use crate::graph::Topology;
 use crate::record::StateView;
@@ -70,6 +70,53 @@ fn pack_bits<'a>(states: &[u8], bits: &'a mut Vec<u64>) -> &'a mut [u64] {
             .fold(0u64, |word, (j, &state)| word | (u64::from(state & 1) << j))
     }));
     bits
+}
+
+/// What [`voter_block`] leaves.
+struct VoterBlock {
+    /// Agents in A after the block.
+    count_a: i64,
+    /// Updates that changed an agent.
+    n_changed: u64,
+    /// The updates run when one brought the count of A to an edge, which stops the sweep.
+    stopped_after: Option<usize>,
+}
+
+/// Runs the voter kernel's updates for a block of `arcs` (agent, partner) on packed `bits`,
+/// from `count_a` agents in A, stopping right after an update where `at_edge(count)`. A
+/// function of its own, not inlined into the kernel, so that LLVM keeps the loop's few
+/// variables in registers: inlined next to the draws, it spilled and shuffled them, with
+/// nearly 50 instructions per update.
+#[inline(never)]
+fn voter_block(
+    bits: &mut [u64],
+    arcs: &[(u32, u32)],
+    mut count_a: i64,
+    at_edge: impl Fn(i64) -> bool,
+) -> VoterBlock {
+    let mut n_changed = 0;
+    for (ran, &(agent, partner)) in arcs.iter().enumerate() {
+        let (agent, partner) = (agent as usize, partner as usize);
+        let new = (bits[partner / 64] >> (partner % 64)) & 1;
+        let word = &mut bits[agent / 64];
+        let old = (*word >> (agent % 64)) & 1;
+        *word ^= (old ^ new) << (agent % 64);
+        // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
+        count_a += old as i64 - new as i64;
+        n_changed += old ^ new;
+        if at_edge(count_a) {
+            return VoterBlock {
+                count_a,
+                n_changed,
+                stopped_after: Some(ran + 1),
+            };
+        }
+    }
+    VoterBlock {
+        count_a,
+        n_changed,
+        stopped_after: None,
+    }
 }
 
 /// Unpacks `bits` (as [`pack_bits`] packed them) into `states`.
@@ -158,8 +205,8 @@ impl UpdateRule for QVoter {
     }
     /// The voter model (q = 1, no flips) under random-sequential or pairwise sweeps on the
     /// complete graph in one monomorphic loop: the same draws (agent, then a partner among the
-    /// others) as `propose` + `apply`, a branch-free copy, and the absorption check only where
-    /// the count of `A` hits 0 or N.
+    /// others) as `propose` + `apply`, drawn a block ahead ([`complete_graph_arc_blocks`]), a
+    /// branch-free copy, and the absorption check only where the count of `A` hits 0 or N.
     fn asynchronous_kernel(
         &mut self,
         scheduler: Scheduler,
@@ -188,29 +235,28 @@ impl UpdateRule for QVoter {
         // The generic loop stops at the update that makes the state absorbing, i.e. when a
         // change brings the count of A to 0 or n. Testing `old != new` there costs a branch
         // that is a coin flip while both opinions are common; it is implied unless the sweep
-        // starts absorbed, and then nothing can change, so no count is an edge.
-        let (edge_low, edge_high) = if count_a == 0 || count_a == n as i64 {
-            (-1, -1)
+        // starts absorbed, and then nothing can change, so no count is an edge. One unsigned
+        // comparison, `count_a − inner_low ≥ inner_len`, tells a count outside 1..n from one
+        // inside; a sweep that starts absorbed keeps its count, which the range (count, all
+        // of u64) never leaves.
+        let (inner_low, inner_len) = if count_a == 0 || count_a == n as i64 {
+            (count_a, u64::MAX)
         } else {
-            (0, n as i64)
+            (1, n as u64 - 1)
         };
-        let done = complete_graph_arcs(rng, n, n_words, |agent, partner| {
-            let new = (bits[partner / 64] >> (partner % 64)) & 1;
-            let word = &mut bits[agent / 64];
-            let old = (*word >> (agent % 64)) & 1;
-            *word ^= (old ^ new) << (agent % 64);
-            // States are 0 (A) and 1 (B): B → A adds one A, A → B removes one.
-            count_a += old as i64 - new as i64;
-            n_changed += old ^ new;
-            if count_a == edge_low || count_a == edge_high {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
+        let at_edge = |count_a: i64| (count_a - inner_low) as u64 >= inner_len;
+        let done = complete_graph_arc_blocks(rng, n, n_words, |arcs| {
+            let block = voter_block(bits, arcs, count_a, at_edge);
+            count_a = block.count_a;
+            n_changed += block.n_changed;
+            match block.stopped_after {
+                Some(ran) => ControlFlow::Break(ran),
+                None => ControlFlow::Continue(()),
             }
         });
         unpack_bits(bits, &mut self.states[..n]);
         // Reaching an edge always stops the sweep, so ending on one means it absorbed.
-        let absorbed = count_a == edge_low || count_a == edge_high;
+        let absorbed = at_edge(count_a);
         self.counts[0] = count_a as u64;
         self.counts[1] = n as u64 - count_a as u64;
         Some(SweepOutcome {
