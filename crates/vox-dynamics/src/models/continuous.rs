@@ -1604,7 +1604,7 @@ impl UpdateRule for Deffuant {
     /// `propose` + `apply`, without a call and a proposal per update, and without a branch on
     /// the confidence test (an out-of-bound pair moves by ±0.0, which changes nothing). The
     /// arcs are drawn a block ahead, and each group's opinions loaded before its updates run
-    /// (see [`DEFFUANT_GROUP`]).
+    /// (see `DEFFUANT_GROUP`).
     fn asynchronous_kernel(
         &mut self,
         scheduler: Scheduler,

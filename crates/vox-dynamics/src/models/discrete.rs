@@ -205,7 +205,7 @@ impl UpdateRule for QVoter {
     }
     /// The voter model (q = 1, no flips) under random-sequential or pairwise sweeps on the
     /// complete graph in one monomorphic loop: the same draws (agent, then a partner among the
-    /// others) as `propose` + `apply`, drawn a block ahead ([`complete_graph_arc_blocks`]), a
+    /// others) as `propose` + `apply`, drawn a block ahead (`complete_graph_arc_blocks`), a
     /// branch-free copy, and the absorption check only where the count of `A` hits 0 or N.
     fn asynchronous_kernel(
         &mut self,
