@@ -403,16 +403,22 @@ impl UpdateRule for HegselmannKrause {
     }
 }
 
-/// Number of quantisation levels across the initial opinion range in [`HkComplete`] (2⁴⁰, a
-/// resolution of about 9e-13 of the range).
-const HK_LEVELS: f64 = (1u64 << 40) as f64;
+/// Bits of the quantisation levels across the initial opinion range in [`HkComplete`] for
+/// `n_agents`: 40 (a resolution of about 9e-13 of the range) up to 2²² agents, then one bit
+/// fewer per doubling (38 bits at N = 10⁷, 30 at 2³²), so that the levels of all N agents sum
+/// to at most 2⁶² and every window sum, prefix sum and total fits an i64.
+fn hk_level_bits(n_agents: usize) -> u32 {
+    let ceil_log2 = usize::BITS - n_agents.saturating_sub(1).leading_zeros();
+    40.min(62 - ceil_log2)
+}
 
 /// Hegselmann–Krause on the complete graph with an O(N log N) sorted-window sweep.
 ///
-/// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range). HK preserves the
+/// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range, fewer above 2²²
+/// agents: [`hk_level_bits`]). HK preserves the
 /// order of opinions on the complete graph, and the windows [xₖ − ε, xₖ + ε] of sorted agents
 /// move monotonically, so one sweep is a sort (O(N log N), O(N) once sorted) plus a two-pointer
-/// pass with exact integer sums. Agents at equal levels have equal windows, so below 2²² agents
+/// pass with exact integer sums. Agents at equal levels have equal windows, so
 /// a sweep finds one window per run of equal levels (the runs are kept from sweep to sweep and
 /// shrink as clusters form), and the agents' levels are written from the runs only when
 /// something reads them (a view, the asynchronous path, a re-sort); results are the same as
@@ -425,8 +431,6 @@ pub struct HkComplete {
     topology: Topology,
     /// Opinion levels in ascending order, unless `levels_stale`.
     levels: Vec<i64>,
-    /// Scratch buffer for the next sweep's levels when there are too many agents for runs.
-    next_levels: Vec<i64>,
     /// `agent_of_rank[k]` is the agent holding `levels[k]`.
     agent_of_rank: Vec<u32>,
     /// Inverse of `agent_of_rank`.
@@ -470,7 +474,7 @@ impl HkComplete {
         } else {
             1.0
         };
-        let level_width = range / HK_LEVELS;
+        let level_width = range / (1u64 << hk_level_bits(n_agents)) as f64;
         let low = if n_agents > 0 { low } else { 0.0 };
         let epsilon_levels = ((params.epsilon + CONFIDENCE_TOLERANCE) / level_width)
             .floor()
@@ -485,13 +489,6 @@ impl HkComplete {
         let agent_of_rank: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         let mut model = Self {
             topology: Topology::Complete { n: n_agents },
-            // Only the sweep without runs (N >= 2²²) needs it; a copy rather than `vec![0; n]`,
-            // whose pages the first sweep would fault in.
-            next_levels: if n_agents >= MAX_RUN_AGENTS {
-                levels.clone()
-            } else {
-                Vec::new()
-            },
             levels,
             rank_of_agent: vec![0; n_agents],
             agent_of_rank,
@@ -504,13 +501,11 @@ impl HkComplete {
             next_runs: LevelRuns::default(),
         };
         model.rebuild_ranks();
-        if n_agents < MAX_RUN_AGENTS {
-            // Built here, with the sweep's scratch written once, so that the first sweep does
-            // not pay for faulting their pages in (about as much as the sweep itself).
-            model.runs.rebuild(&model.levels);
-            model.runs_valid = true;
-            model.next_runs = model.runs.clone();
-        }
+        // Built here, with the sweep's scratch written once, so that the first sweep does not
+        // pay for faulting their pages in (about as much as the sweep itself).
+        model.runs.rebuild(&model.levels);
+        model.runs_valid = true;
+        model.next_runs = model.runs.clone();
         Ok(model)
     }
 
@@ -634,35 +629,26 @@ impl UpdateRule for HkComplete {
     }
     fn synchronous_kernel(&mut self, _rng: &mut SimRng) -> Option<u64> {
         let n = self.levels.len();
-        // Levels lie in [0, 2⁴⁰], so window sums fit an i64 below 2²² agents; above that the
-        // sum needs i128, whose conversion to f64 is a slow library call.
-        let (changed, sorted) = if n < MAX_RUN_AGENTS {
-            let parts = if n >= PARALLEL_WINDOW_AGENTS {
-                rayon::current_num_threads()
-            } else {
-                1
-            };
-            if !self.runs_valid {
-                // `levels` is up to date whenever the runs are not.
-                self.runs.rebuild(&self.levels);
-            }
-            let outcome = run_pass(
-                &mut self.runs,
-                &mut self.next_runs,
-                self.epsilon_levels,
-                parts,
-            );
-            // The new runs describe the new levels (when they are unsorted, as a list of
-            // levels in rank order, which `sync_levels` below writes before the sort).
-            self.levels_stale |= outcome.0 > 0;
-            self.runs_valid = outcome.1;
-            outcome
+        // All N levels sum to at most 2⁶² ([`hk_level_bits`]), so every sum fits an i64.
+        let parts = if n >= PARALLEL_WINDOW_AGENTS {
+            rayon::current_num_threads()
         } else {
-            let outcome =
-                window_pass::<i128>(&self.levels, &mut self.next_levels, self.epsilon_levels);
-            std::mem::swap(&mut self.levels, &mut self.next_levels);
-            outcome
+            1
         };
+        if !self.runs_valid {
+            // `levels` is up to date whenever the runs are not.
+            self.runs.rebuild(&self.levels);
+        }
+        let (changed, sorted) = run_pass(
+            &mut self.runs,
+            &mut self.next_runs,
+            self.epsilon_levels,
+            parts,
+        );
+        // The new runs describe the new levels (when they are unsorted, as a list of levels in
+        // rank order, which `sync_levels` below writes before the sort).
+        self.levels_stale |= changed > 0;
+        self.runs_valid = sorted;
         if !sorted {
             // Exact HK keeps the order; rounding of the means can swap two near-equal
             // neighbours by one level, so restore the invariant (pdqsort is O(N) on such input).
@@ -712,54 +698,31 @@ impl UpdateRule for HkComplete {
     }
 }
 
-/// An exact integer accumulator for [`window_pass`].
-trait WindowSum: Copy + Default + std::ops::AddAssign + std::ops::SubAssign {
-    fn from_level(level: i64) -> Self;
-    fn to_f64(self) -> f64;
-}
-
-impl WindowSum for i64 {
-    fn from_level(level: i64) -> Self {
-        level
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-impl WindowSum for i128 {
-    fn from_level(level: i64) -> Self {
-        i128::from(level)
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
 /// One synchronous HK sweep over sorted `levels` into `next`: a two-pointer window
-/// [level − ε, level + ε] with an exact running sum. Returns (changed agents, whether `next` is
-/// still sorted).
-fn window_pass<S: WindowSum>(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool) {
+/// [level − ε, level + ε] with an exact running sum, one window per agent. The reference the
+/// tests hold the kernel by runs to. Returns (changed agents, whether `next` is still sorted).
+#[cfg(test)]
+fn window_pass(levels: &[i64], next: &mut [i64], eps: i64) -> (u64, bool) {
     let n = levels.len();
     let (mut start, mut end) = (0usize, 0usize);
-    let mut sum = S::default();
+    let mut sum = 0i64;
     let mut changed = 0u64;
     let mut sorted = true;
     let mut previous = i64::MIN;
     for k in 0..n {
         let center = levels[k];
         while end < n && levels[end] <= center + eps {
-            sum += S::from_level(levels[end]);
+            sum += levels[end];
             end += 1;
         }
         while levels[start] < center - eps {
-            sum -= S::from_level(levels[start]);
+            sum -= levels[start];
             start += 1;
         }
         // Relative error of the f64 division is 2⁻⁵³ of a value below 2⁴⁰ levels, far below
         // half a level, so a collapsed cluster maps exactly onto itself. Levels are >= 0, so
         // floor(x + ½) rounds to nearest (and compiles to one instruction, unlike `round`).
-        let mean = (sum.to_f64() / (end - start) as f64 + 0.5).floor() as i64;
+        let mean = (sum as f64 / (end - start) as f64 + 0.5).floor() as i64;
         changed += u64::from(mean != center);
         sorted &= mean >= previous;
         previous = mean;
@@ -772,13 +735,10 @@ fn window_pass<S: WindowSum>(levels: &[i64], next: &mut [i64], eps: i64) -> (u64
 /// pay for waking a thread.
 const PARALLEL_WINDOW_AGENTS: usize = 1 << 16;
 
-/// Agents below which [`HkComplete`] sweeps by runs: sums of levels fit an i64 and ranks a u32.
-const MAX_RUN_AGENTS: usize = 1 << 22;
-
 /// Runs of equal levels among sorted agents. On the complete graph agents with equal levels
 /// have equal windows and so equal next levels, so an HK sweep needs one window per *distinct*
 /// level; runs shrink fast as clusters form (at N = 10⁶ from 10⁶ to a few thousand within ten
-/// sweeps). Valid for N < [`MAX_RUN_AGENTS`].
+/// sweeps). Sums fit an i64 at any N ([`hk_level_bits`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct LevelRuns {
     /// The levels of the runs (ascending while the levels are sorted), then [`RUN_PAD`] copies
@@ -1735,7 +1695,7 @@ mod tests {
         let mut next = vec![0; levels.len()];
         (0..sweeps)
             .map(|_| {
-                let (changed, sorted) = window_pass::<i64>(&levels, &mut next, eps);
+                let (changed, sorted) = window_pass(&levels, &mut next, eps);
                 std::mem::swap(&mut levels, &mut next);
                 if !sorted {
                     levels.sort_unstable();
@@ -1743,6 +1703,50 @@ mod tests {
                 (levels.clone(), changed)
             })
             .collect()
+    }
+
+    /// Level bits shrink above 2²² agents so that all levels sum to at most 2⁶² (i64 sums).
+    #[test]
+    fn hk_level_bits_keep_the_sum_of_all_levels_within_an_i64() {
+        assert_eq!(hk_level_bits(0), 40);
+        assert_eq!(hk_level_bits(1_000_000), 40);
+        assert_eq!(hk_level_bits(1 << 22), 40);
+        assert_eq!(hk_level_bits((1 << 22) + 1), 39);
+        assert_eq!(hk_level_bits(10_000_000), 38);
+        assert_eq!(hk_level_bits(u32::MAX as usize), 30);
+        for n in [
+            1usize,
+            1 << 22,
+            (1 << 22) + 1,
+            10_000_000,
+            u32::MAX as usize,
+        ] {
+            let most = (n as u128) << hk_level_bits(n);
+            assert!(most <= 1u128 << 62, "n = {n}");
+        }
+    }
+
+    /// Above 2²² agents (where an earlier version switched to one window per agent with i128
+    /// sums) the sweep by runs still matches the per-agent reference, sweep by sweep.
+    #[test]
+    fn hk_complete_above_two_to_the_22_matches_the_per_agent_reference() {
+        let n = (1 << 22) + 5;
+        let params = HkParams {
+            epsilon: 0.1,
+            initial: InitialOpinions::default(),
+        };
+        let mut model = HkComplete::new(params, n, 4).unwrap();
+        assert_eq!(*model.levels.last().unwrap(), 1 << 39);
+        let expected = reference_sweeps(model.levels.clone(), model.epsilon_levels, 3);
+        let mut rng = SimRng::seed_from_u64(4);
+        for (sweep, (levels, changed)) in expected.iter().enumerate() {
+            assert_eq!(
+                model.synchronous_kernel(&mut rng),
+                Some(*changed),
+                "sweep {sweep}"
+            );
+            assert!(*model.current_levels() == levels[..], "sweep {sweep}");
+        }
     }
 
     #[test]
@@ -1948,7 +1952,7 @@ mod tests {
                     let mut runs = LevelRuns::default();
                     runs.rebuild(&levels);
                     let mut scalar = vec![0; n];
-                    let expected = window_pass::<i64>(&levels, &mut scalar, eps);
+                    let expected = window_pass(&levels, &mut scalar, eps);
                     let mut rebuilt = LevelRuns::default();
                     rebuilt.rebuild(&scalar);
                     let mut next_runs = LevelRuns::default();
