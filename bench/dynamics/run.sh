@@ -54,6 +54,12 @@ BIN=target/release/examples/dynamics_bench
     "$BIN" voter 1000000 complete 20
     "$BIN" sir 1000000 er 20
   done
+  # N = 10^7, once, three runs each: every state but the voter's bits outgrows the 32 MiB L3,
+  # so the memory roofline is the ceiling that binds.
+  REPEATS=3 RAYON_NUM_THREADS=1 "$BIN" hk 10000000 complete 50
+  REPEATS=3 "$BIN" deffuant 10000000 complete 5
+  REPEATS=3 "$BIN" voter 10000000 complete 5
+  REPEATS=3 "$BIN" sir 10000000 er 10
 } | tee "$OUT/results.jsonl"
 "$PY" bench/dynamics/summarize.py "$OUT/results.jsonl" > bench/dynamics/RESULTS.md
 cat bench/dynamics/RESULTS.md
