@@ -259,18 +259,8 @@ impl Snapshot {
                     .sum::<f64>()
                     / n;
                 // The gap rule over distinct values, each cluster as many agents as its runs.
-                let mut sizes = Vec::new();
-                let mut size = 0;
-                for (j, count) in counts().enumerate() {
-                    if j > 0 && values[j] - values[j - 1] > cluster_gap {
-                        sizes.push(size);
-                        size = 0;
-                    }
-                    size += count as usize;
-                }
-                if !values.is_empty() {
-                    sizes.push(size);
-                }
+                let run_size = |j: usize| (starts[j + 1] - starts[j]) as usize;
+                let sizes = weighted_cluster_sizes(values, run_size, cluster_gap);
                 Snapshot::continuous(mean, variance, sizes, sorted_spread(values), cluster_gap)
             }
             StateView::Discrete { labels, counts, .. } => {
@@ -302,13 +292,22 @@ fn sorted_spread(sorted: &[f64]) -> f64 {
 
 /// Sizes of the groups of `sorted` separated by gaps larger than `gap`.
 pub fn cluster_sizes(sorted: &[f64], gap: f64) -> Vec<usize> {
+    weighted_cluster_sizes(sorted, |_| 1, gap)
+}
+
+/// [`cluster_sizes`] where `sorted[k]` stands for `weight(k)` agents.
+fn weighted_cluster_sizes(sorted: &[f64], weight: impl Fn(usize) -> usize, gap: f64) -> Vec<usize> {
     let mut sizes = Vec::new();
-    let mut start = 0;
-    for k in 1..=sorted.len() {
-        if k == sorted.len() || sorted[k] - sorted[k - 1] > gap {
-            sizes.push(k - start);
-            start = k;
+    let mut size = 0;
+    for k in 0..sorted.len() {
+        if k > 0 && sorted[k] - sorted[k - 1] > gap {
+            sizes.push(size);
+            size = 0;
         }
+        size += weight(k);
+    }
+    if !sorted.is_empty() {
+        sizes.push(size);
     }
     sizes
 }

@@ -414,8 +414,8 @@ fn hk_level_bits(n_agents: usize) -> u32 {
 
 /// Hegselmann–Krause on the complete graph with an O(N log N) sorted-window sweep.
 ///
-/// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range, fewer above 2²²
-/// agents: [`hk_level_bits`]). HK preserves the
+/// Opinions are kept sorted as integer levels (2⁴⁰ across the initial range, one bit fewer
+/// per doubling above 2²² agents, so that all levels sum within an i64). HK preserves the
 /// order of opinions on the complete graph, and the windows [xₖ − ε, xₖ + ε] of sorted agents
 /// move monotonically, so one sweep is a sort (O(N log N), O(N) once sorted) plus a two-pointer
 /// pass with exact integer sums. Agents at equal levels have equal windows, so
@@ -522,15 +522,15 @@ impl HkComplete {
     /// Writes the levels from the runs where they lag them.
     fn sync_levels(&mut self) {
         if self.levels_stale {
-            let parts = self.fill_parts();
-            fill_levels(&self.runs, &mut self.levels, parts, |level| level);
+            let parts = self.parts();
+            fill_levels(&self.runs, &mut self.levels, parts);
             self.levels_stale = false;
         }
     }
 
-    /// Parts to write the agents' levels in: rayon's threads at the sizes where a sweep
-    /// uses them, else one.
-    fn fill_parts(&self) -> usize {
+    /// Parts a sweep, or a write of the agents' levels, splits into: rayon's threads from
+    /// [`PARALLEL_WINDOW_AGENTS`] agents, else one.
+    fn parts(&self) -> usize {
         if self.levels.len() >= PARALLEL_WINDOW_AGENTS {
             rayon::current_num_threads()
         } else {
@@ -542,7 +542,7 @@ impl HkComplete {
     fn current_levels(&self) -> Cow<'_, [i64]> {
         if self.levels_stale {
             let mut levels = vec![0; self.levels.len()];
-            fill_runs(&self.runs, &mut levels, 0, |level| level);
+            fill_runs(&self.runs, &mut levels, 0);
             Cow::Owned(levels)
         } else {
             Cow::Borrowed(&self.levels)
@@ -580,7 +580,7 @@ impl HkComplete {
         let end = self
             .levels
             .partition_point(|&l| l <= center + self.epsilon_levels);
-        let sum: i128 = self.levels[start..end].iter().map(|&l| i128::from(l)).sum();
+        let sum: i64 = self.levels[start..end].iter().sum();
         (sum as f64 / (end - start) as f64).round() as i64
     }
 }
@@ -628,13 +628,8 @@ impl UpdateRule for HkComplete {
         true
     }
     fn synchronous_kernel(&mut self, _rng: &mut SimRng) -> Option<u64> {
-        let n = self.levels.len();
         // All N levels sum to at most 2⁶² ([`hk_level_bits`]), so every sum fits an i64.
-        let parts = if n >= PARALLEL_WINDOW_AGENTS {
-            rayon::current_num_threads()
-        } else {
-            1
-        };
+        let parts = self.parts();
         if !self.runs_valid {
             // `levels` is up to date whenever the runs are not.
             self.runs.rebuild(&self.levels);
@@ -668,9 +663,10 @@ impl UpdateRule for HkComplete {
         }
         Some(changed)
     }
-    /// The opinions in ascending order with each agent's rank. Stale levels are not written
-    /// first: the opinions come straight from the runs, in one pass (over rayon's threads at
-    /// the sizes where a sweep uses them).
+    /// While the runs are valid (after any sweep), the runs of equal opinions, summarised in
+    /// O(runs) and never written per agent; otherwise (after the asynchronous path) the written
+    /// levels, whose runs are then out of date. Levels lag only while the runs are valid, so
+    /// the second form never needs them written first.
     fn view(&self) -> StateView<'_> {
         let opinion = |level| self.opinion_of_level(level);
         if self.runs_valid {
@@ -684,15 +680,9 @@ impl UpdateRule for HkComplete {
                 ranks: &self.rank_of_agent,
             };
         }
-        let opinions = if self.levels_stale {
-            let mut opinions = vec![0.0; self.levels.len()];
-            fill_levels(&self.runs, &mut opinions, self.fill_parts(), opinion);
-            opinions
-        } else {
-            self.levels.iter().map(|&level| opinion(level)).collect()
-        };
+        debug_assert!(!self.levels_stale);
         StateView::Continuous {
-            opinions: Cow::Owned(opinions),
+            opinions: Cow::Owned(self.levels.iter().map(|&level| opinion(level)).collect()),
             ranks: Some(&self.rank_of_agent),
         }
     }
@@ -1145,20 +1135,17 @@ fn part_pass<const SINGLETONS: bool>(
     part
 }
 
-/// Writes `value` of each run's level to its agents, for agents `first..first + levels.len()`
-/// (ranks): the levels themselves, or the opinions they stand for. A short run, the common
-/// case while many levels are distinct, gets one fixed-width write whose tail the next runs
-/// overwrite, instead of a loop whose trip count the branch predictor would have to guess for
-/// every run.
-fn fill_runs<T: Copy>(runs: &LevelRuns, levels: &mut [T], first: usize, value: impl Fn(i64) -> T) {
+/// Writes each run's level to its agents, for agents `first..first + levels.len()` (ranks).
+/// A short run, the common case while many levels are distinct, gets one fixed-width write
+/// whose tail the next runs overwrite, instead of a loop whose trip count the branch
+/// predictor would have to guess for every run.
+fn fill_runs(runs: &LevelRuns, levels: &mut [i64], first: usize) {
     const FILL_AHEAD: usize = 8;
     let len = levels.len();
     let n_runs = runs.n_runs();
     if n_runs == runs.starts[n_runs] as usize {
         // All levels distinct: a copy.
-        for (out, &level) in levels.iter_mut().zip(&runs.values[first..first + len]) {
-            *out = value(level);
-        }
+        levels.copy_from_slice(&runs.values[first..first + len]);
         return;
     }
     let last = first + len;
@@ -1175,7 +1162,6 @@ fn fill_runs<T: Copy>(runs: &LevelRuns, levels: &mut [T], first: usize, value: i
     {
         let from = (bounds[0] as usize).max(first) - first;
         let to = (bounds[1] as usize).min(last) - first;
-        let level = value(level);
         if to - from <= FILL_AHEAD && from + FILL_AHEAD <= len {
             levels[from..from + FILL_AHEAD].fill(level);
         } else {
@@ -1184,23 +1170,17 @@ fn fill_runs<T: Copy>(runs: &LevelRuns, levels: &mut [T], first: usize, value: i
     }
 }
 
-/// Writes `value` of every agent's level from `runs` ([`fill_runs`]), split over `parts` rayon
-/// tasks by agents.
-fn fill_levels<T: Copy + Send>(
-    runs: &LevelRuns,
-    levels: &mut [T],
-    parts: usize,
-    value: impl Fn(i64) -> T + Sync,
-) {
+/// Writes every agent's level from `runs`, split over `parts` rayon tasks by agents.
+fn fill_levels(runs: &LevelRuns, levels: &mut [i64], parts: usize) {
     use rayon::prelude::*;
     if parts <= 1 {
-        fill_runs(runs, levels, 0, value);
+        fill_runs(runs, levels, 0);
     } else {
         let agents_per_part = levels.len().div_ceil(parts).max(1);
         levels
             .par_chunks_mut(agents_per_part)
             .enumerate()
-            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part, &value));
+            .for_each(|(part, chunk)| fill_runs(runs, chunk, part * agents_per_part));
     }
 }
 
@@ -1961,7 +1941,7 @@ mod tests {
                         let mut next = levels.clone();
                         let mut next_level_runs = runs.clone();
                         let got = run_pass(&mut next_level_runs, &mut next_runs, eps, parts);
-                        fill_levels(&next_level_runs, &mut next, parts, |level| level);
+                        fill_levels(&next_level_runs, &mut next, parts);
                         assert_eq!(got, expected, "{context}");
                         assert_eq!(next, scalar, "{context}");
                         if expected.1 {

@@ -207,29 +207,19 @@ mod tests {
     use super::*;
     use crate::graph::complete_graph_arc;
 
-    /// The block loop yields the arcs that one-by-one draws yield, and leaves the generator
-    /// where they leave it, whether it runs all `n` updates or stops early (in the first
-    /// block, at a block's edge, or in a later block).
-    #[test]
-    fn complete_graph_arcs_draw_as_the_generic_loop_does() {
-        for (n_agents, n, stop_after) in [
-            (40usize, 3_000usize, None),
-            (40, 3_000, Some(1)),
-            (2_500, 5_000, Some(KERNEL_CHUNK)),
-            (2_500, 5_000, Some(2 * KERNEL_CHUNK + 7)),
-            (3, 10, Some(10)),
-        ] {
+    /// `draw(rng, n_agents, n, stop_after, arcs)` runs a kernel's arc loop over `n` updates on
+    /// `n_agents` agents, pushing each arc to `arcs` and stopping right after the
+    /// `stop_after`-th, and returns the updates it ran. Checks that they are the arcs one-by-one
+    /// draws yield, and that the generator ends where those draws leave it.
+    fn assert_draws_as_the_generic_loop(
+        cases: &[(usize, usize, Option<usize>)],
+        draw: impl Fn(&mut SimRng, usize, usize, Option<usize>, &mut Vec<(usize, usize)>) -> usize,
+    ) {
+        for &(n_agents, n, stop_after) in cases {
             let mut rng = seeded(9, 0);
             let mut reference = rng.clone();
             let mut arcs = Vec::new();
-            let done = complete_graph_arcs(&mut rng, n, n_agents as u32, |a, b| {
-                arcs.push((a, b));
-                if Some(arcs.len()) == stop_after {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            });
+            let done = draw(&mut rng, n_agents, n, stop_after, &mut arcs);
             assert_eq!(done, arcs.len());
             assert_eq!(done, stop_after.unwrap_or(n));
             let want: Vec<_> = (0..done)
@@ -244,26 +234,45 @@ mod tests {
         }
     }
 
+    /// (agents, updates, stop after): all updates, or a stop in the first block, at a block's
+    /// edge, or in a later block.
+    const STOPS: [(usize, usize, Option<usize>); 5] = [
+        (40, 3_000, None),
+        (40, 3_000, Some(1)),
+        (2_500, 5_000, Some(KERNEL_CHUNK)),
+        (2_500, 5_000, Some(2 * KERNEL_CHUNK + 7)),
+        (3, 10, Some(10)),
+    ];
+
+    /// The block loop yields the arcs that one-by-one draws yield, and leaves the generator
+    /// where they leave it, whether it runs all `n` updates or stops early.
+    #[test]
+    fn complete_graph_arcs_draw_as_the_generic_loop_does() {
+        assert_draws_as_the_generic_loop(&STOPS, |rng, n_agents, n, stop_after, arcs| {
+            complete_graph_arcs(rng, n, n_agents as u32, |a, b| {
+                arcs.push((a, b));
+                if Some(arcs.len()) == stop_after {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+        });
+    }
+
     /// Blocks of arcs drawn ahead are the arcs that one-by-one draws yield, and the generator
-    /// ends where they leave it, whether the kernel runs all `n` updates or breaks off (in the
-    /// first block, at a block's edge, or in a later block).
+    /// ends where they leave it, whether the kernel runs all `n` updates or breaks off.
     #[test]
     fn complete_graph_arc_blocks_draw_as_the_generic_loop_does() {
-        for (n_agents, n, stop_after) in [
-            (40usize, 3_000usize, None),
-            (40, 3_000, Some(1)),
-            (2_500, 5_000, Some(KERNEL_CHUNK)),
-            (2_500, 5_000, Some(2 * KERNEL_CHUNK + 7)),
-            (3, 10, Some(10)),
-            // Spans that take a second word (`draw_arc_span`): about half of them at 5·10⁷
-            // agents, nearly all near 2³².
+        // Plus spans that take a second word (`draw_arc_span`): about half of them at 5·10⁷
+        // agents, nearly all near 2³².
+        let cases = [
             (50_000_000, 5_000, None),
             (u32::MAX as usize - 2, 5_000, Some(3_333)),
-        ] {
-            let mut rng = seeded(9, 0);
-            let mut reference = rng.clone();
-            let mut arcs = Vec::new();
-            let done = complete_graph_arc_blocks(&mut rng, n, n_agents as u32, |block| {
+        ];
+        let cases: Vec<_> = STOPS.iter().chain(&cases).copied().collect();
+        assert_draws_as_the_generic_loop(&cases, |rng, n_agents, n, stop_after, arcs| {
+            complete_graph_arc_blocks(rng, n, n_agents as u32, |block| {
                 for (ran, &(a, b)) in block.iter().enumerate() {
                     arcs.push((a as usize, b as usize));
                     if Some(arcs.len()) == stop_after {
@@ -271,18 +280,7 @@ mod tests {
                     }
                 }
                 ControlFlow::Continue(())
-            });
-            assert_eq!(done, arcs.len());
-            assert_eq!(done, stop_after.unwrap_or(n));
-            let want: Vec<_> = (0..done)
-                .map(|_| complete_graph_arc(n_agents, &mut reference))
-                .collect();
-            assert_eq!(arcs, want, "arcs, n = {n}, stop {stop_after:?}");
-            assert_eq!(
-                rng.get_word_pos(),
-                reference.get_word_pos(),
-                "generator position, n = {n}, stop {stop_after:?}"
-            );
-        }
+            })
+        });
     }
 }

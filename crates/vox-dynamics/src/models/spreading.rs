@@ -130,6 +130,16 @@ fn step_hazard(p: f64) -> f64 {
     (-(-p).ln_1p()).min(MAX_HAZARD)
 }
 
+/// The clock of an agent entering `state`: +∞ when it is `recovered` (nothing is left to
+/// happen), else a fresh [`exp1_clock`].
+fn clock_entering(state: u8, recovered: u8, rng: &mut SimRng) -> f64 {
+    if state == recovered {
+        f64::INFINITY
+    } else {
+        exp1_clock(rng)
+    }
+}
+
 /// An Exp(1) clock, −ln U with U uniform on (0, 1): the top 53 bits of a word, offset by half
 /// a unit so that U is never 0 (nor 1), and the clock is finite and positive.
 fn exp1_clock(rng: &mut SimRng) -> f64 {
@@ -207,14 +217,18 @@ fn shift_listener_counts(
 /// Agents whose rows [`shift_counts_in_batches`] touches ahead at a time.
 const ROW_BATCH: usize = 1024;
 
-/// Adds `step` (1, or −1 as a wrapping `u32`) to the count of everyone who listens to each of
-/// `agents`, as [`shift_listener_counts`] does agent by agent, but a batch of agents at a time
-/// in two passes: the first reads the first listener of each agent's row, the second adds to
-/// the counts. The rows are random accesses into an array larger than the caches, and so are
-/// the counts; agent by agent, each agent's count updates waited on its row. In the first pass
-/// nothing waits on one row before the next is asked for, so many misses overlap, and the
-/// second pass finds the rows in cache.
-fn shift_counts_in_batches(listening: &Graph, agents: &[u32], step: u32, counts: &mut [u32]) {
+/// [`shift_listener_counts`] for each of `agents` (who listen through `listening`'s rows), a
+/// batch of agents at a time in two passes: the first reads the first listener of each
+/// agent's row, the second shifts the counts. The rows are random accesses into an array
+/// larger than the caches, and so are the counts; agent by agent, each agent's count updates
+/// waited on its row. In the first pass nothing waits on one row before the next is asked for,
+/// so many misses overlap, and the second pass finds the rows in cache.
+fn shift_counts_in_batches(
+    listening: &Graph,
+    agents: &[u32],
+    became_infectious: bool,
+    counts: &mut [u32],
+) {
     for batch in agents.chunks(ROW_BATCH) {
         let touched = batch.iter().fold(0u32, |acc, &agent| {
             acc ^ listening
@@ -225,10 +239,7 @@ fn shift_counts_in_batches(listening: &Graph, agents: &[u32], step: u32, counts:
         });
         std::hint::black_box(touched);
         for &agent in batch {
-            for &j in listening.neighbors(agent as usize) {
-                let count = &mut counts[j as usize];
-                *count = count.wrapping_add(step);
-            }
+            shift_listener_counts(listening, None, counts, agent as usize, became_infectious);
         }
     }
 }
@@ -326,15 +337,6 @@ impl Compartmental {
         &self.states
     }
 
-    /// The clock of an agent entering `state`: a fresh Exp(1), or +∞ once recovered.
-    fn clock_for(&self, state: u8, rng: &mut SimRng) -> f64 {
-        if state == self.recovered() {
-            f64::INFINITY
-        } else {
-            exp1_clock(rng)
-        }
-    }
-
     /// Infected agents among those agent `i` listens to (the partner alone when a pairwise
     /// scheduler names one).
     #[inline]
@@ -394,7 +396,7 @@ impl UpdateRule for Compartmental {
         let left = self.clocks[i] - hazard_of(&self.hazards, state, k);
         if left <= 0.0 {
             let next = self.moves_to[usize::from(state)];
-            (i, next, self.clock_for(next, rng))
+            (i, next, clock_entering(next, self.recovered(), rng))
         } else {
             (i, state, left)
         }
@@ -454,11 +456,7 @@ impl UpdateRule for Compartmental {
                     let old = states[j];
                     let new = self.moves_to[usize::from(old)];
                     states[j] = new;
-                    clocks[j] = if new == recovered {
-                        f64::INFINITY
-                    } else {
-                        exp1_clock(rng)
-                    };
+                    clocks[j] = clock_entering(new, recovered, rng);
                     self.counts[usize::from(old)] -= 1;
                     self.counts[usize::from(new)] += 1;
                     changed += 1;
@@ -470,8 +468,13 @@ impl UpdateRule for Compartmental {
         }
         if let Topology::Graph(graph) = &self.topology {
             let listening = self.listeners.as_ref().unwrap_or(graph);
-            for (agents, step) in changes.iter().zip([u32::wrapping_neg(1), 1]) {
-                shift_counts_in_batches(listening, agents, step, &mut self.infected_neighbors);
+            for (agents, became_infectious) in changes.iter().zip([false, true]) {
+                shift_counts_in_batches(
+                    listening,
+                    agents,
+                    became_infectious,
+                    &mut self.infected_neighbors,
+                );
             }
         }
         Some(changed)
